@@ -1,0 +1,1 @@
+"""losslab numerical engine: surfaces, optimizers, schedules, theory and runners (numpy only)."""

@@ -1,0 +1,28 @@
+"""Surface registry: the single table behind `/api/surfaces`, validation and the page's menu.
+
+Adding a surface = one module + one line in `REGISTRY` + its test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.surfaces.base import Stationary, Surface, curvature_class
+from engine.surfaces.quadratic import Quadratic
+
+REGISTRY: dict[str, type[Surface]] = {
+    cls.name: cls
+    for cls in (
+        Quadratic,
+    )
+}
+
+
+def make_surface(name: str, params: dict[str, Any] | None = None) -> Surface:
+    """Build a registered surface by name, validating its params (ValueError names the problem)."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown surface '{name}'; allowed: {', '.join(REGISTRY)}")
+    return REGISTRY[name](**(params or {}))
+
+
+__all__ = ["REGISTRY", "Stationary", "Surface", "curvature_class", "make_surface"]
