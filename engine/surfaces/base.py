@@ -79,7 +79,7 @@ class Surface:
 
     @property
     def domain(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        return self.default_domain
+        return self.__dict__.get("_domain_override", self.default_domain)
 
     # ---- public, vectorized --------------------------------------------
     def value(self, points: np.ndarray) -> np.ndarray:

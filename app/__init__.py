@@ -1,0 +1,1 @@
+"""losslab web application: a thin FastAPI layer over `engine`."""

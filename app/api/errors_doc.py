@@ -1,0 +1,17 @@
+"""The 4xx responses every endpoint documents in OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ErrorDetail(BaseModel):
+    detail: Any
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorDetail, "description": "request body over the size limit (1 MiB)"},
+    422: {"model": ErrorDetail, "description": "invalid input: the message names the field and allowed values"},
+}

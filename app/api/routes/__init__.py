@@ -1,0 +1,1 @@
+"""One module per endpoint family; each exports `router` and is included by app.main."""

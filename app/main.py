@@ -1,0 +1,54 @@
+"""App factory. Routers are discovered from app/api/routes/*.py (each module exports `router`)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from app.api import routes as routes_package
+from app.errors import install_error_handlers
+from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.responses import SafeJSONResponse
+from app.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DESCRIPTION = """See how optimizers move on loss surfaces.
+
+Exact surfaces (analytic or symbolic derivatives), optimizers with `torch.optim`'s exact
+semantics, the closed-form theory of the quadratic case, and trajectories streamed as NDJSON.
+Non-finite numbers are sent as `null`; bad input is a 422 naming the field; a body over 1 MiB is a 413.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.getLogger("losslab").setLevel(settings.log_level.upper())
+    app = FastAPI(title="losslab", version="1.0.0", description=DESCRIPTION,
+                  default_response_class=SafeJSONResponse)
+    app.state.settings = settings
+    app.state.active_streams = 0
+    for module_info in sorted(pkgutil.iter_modules(routes_package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routes_package.__name__}.{module_info.name}")
+        if hasattr(module, "router"):
+            app.include_router(module.router)
+    static = ROOT / "static"
+    if static.is_dir():
+        app.mount("/static", StaticFiles(directory=static), name="static")
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["content-type"])
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    return app
+
+
+__all__ = ["RequestValidationError", "create_app"]
+app = create_app()

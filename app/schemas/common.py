@@ -1,0 +1,166 @@
+"""Request pieces shared by every endpoint: surface references, optimizer and schedule specs, noise.
+
+Each model forbids unknown fields (typos are caught) and validates against the engine's own
+tables in a model validator, so a bad name or value is a 422 that names the field and, for a
+name, the allowed values. The engine objects built during validation are kept on the model.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from engine.optimizers import REGISTRY as OPTIMIZERS
+from engine.optimizers import Optimizer, make_optimizer
+from engine.run import Noise
+from engine.schedules import REGISTRY as SCHEDULES
+from engine.schedules import Schedule, make_schedule
+from engine.surfaces import Surface
+from engine.surfaces.resolve import surface_from_ref, surface_names
+
+Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="a point [x, y]")]
+Interval = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[lo, hi] with lo < hi")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Domain(Strict):
+    x: Interval = Field(description="x range [lo, hi]", examples=[[-5, 5]])
+    y: Interval = Field(description="y range [lo, hi]", examples=[[-5, 5]])
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Domain:
+        for axis in ("x", "y"):
+            lo, hi = getattr(self, axis)
+            if not lo < hi:
+                raise ValueError(f"domain.{axis} must be [lo, hi] with lo < hi, got {[lo, hi]}")
+        return self
+
+    def as_tuple(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        return (tuple(self.x), tuple(self.y))
+
+
+class SurfaceRef(Strict):
+    """A registered surface with optional params, or `custom` with a formula."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "quadratic", "params": {"kappa": 50, "theta": 30}},
+        {"name": "himmelblau"},
+        {"name": "custom", "expr": "x**2 + 10*y**2 - 0.5*sin(3*x*y)", "domain": {"x": [-3, 3], "y": [-3, 3]}},
+    ]})
+
+    name: str = Field(description="surface name: " + ", ".join(surface_names()), examples=["quadratic"])
+    params: dict[str, float | bool] = Field(
+        default_factory=dict, description="surface parameters (see GET /api/surfaces); omitted ones take defaults",
+        examples=[{"kappa": 50, "theta": 30}])
+    expr: str | None = Field(default=None, max_length=500,
+                             description="for name 'custom': f(x, y) in Python syntax, e.g. 'x**2 + 10*y**2'")
+    domain: Domain | None = Field(default=None, description="plot domain; defaults to the surface's own")
+    _surface: Surface | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _build(self) -> SurfaceRef:
+        if self.name not in surface_names():
+            raise ValueError(f"unknown surface '{self.name}'; allowed: {', '.join(surface_names())}")
+        self._surface = surface_from_ref(self.name, self.params, self.expr,
+                                         self.domain.as_tuple() if self.domain else None)
+        return self
+
+    @property
+    def surface(self) -> Surface:
+        assert self._surface is not None
+        return self._surface
+
+
+class OptimizerSpec(Strict):
+    """`{"name": ..., <hyperparameters>}`; omitted hyperparameters take torch's defaults."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "gd", "lr": 0.03}, {"name": "momentum", "lr": 0.03, "momentum": 0.9},
+        {"name": "adam", "lr": 0.1, "betas": [0.9, 0.999], "label": "Adam η=0.1"},
+    ]})
+
+    name: str = Field(description="optimizer name: " + ", ".join(OPTIMIZERS), examples=["momentum"])
+    label: str | None = Field(default=None, max_length=80, description="display name (defaults to the name)")
+    lr: float | None = Field(default=None, gt=0, le=100, description="learning rate η")
+    momentum: float | None = Field(default=None, ge=0, le=0.999, description="momentum μ (momentum, nesterov, rmsprop)")
+    dampening: float | None = Field(default=None, ge=0, le=1, description="dampening (momentum)")
+    weight_decay: float | None = Field(default=None, ge=0, le=10, description="weight decay (L2 for all, decoupled for adamw)")
+    betas: list[Annotated[float, Field(ge=0, lt=1)]] | None = Field(
+        default=None, min_length=2, max_length=2, description="(β1, β2) of adam/adamw")
+    eps: float | None = Field(default=None, ge=0, le=1, description="ε in the denominator")
+    amsgrad: bool | None = Field(default=None, description="AMSGrad variant (adam, adamw)")
+    alpha: float | None = Field(default=None, ge=0, le=1, description="smoothing constant of rmsprop")
+    centered: bool | None = Field(default=None, description="centered rmsprop")
+    lr_decay: float | None = Field(default=None, ge=0, le=10, description="adagrad's own lr decay")
+    initial_accumulator_value: float | None = Field(default=None, ge=0, le=1e6, description="adagrad's r₀")
+    rho: float | None = Field(default=None, ge=0, le=1, description="adadelta's decay ρ")
+    damping: float | None = Field(default=None, ge=0, le=1e6, description="newton's damping added to H")
+    _optimizer: Optimizer | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _build(self) -> OptimizerSpec:
+        if self.name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer '{self.name}'; allowed: {', '.join(OPTIMIZERS)}")
+        given = self.model_dump(exclude_none=True, exclude={"name", "label"})
+        if "betas" in given:
+            given["betas"] = tuple(given["betas"])
+        self._optimizer = make_optimizer(self.name, given)
+        return self
+
+    @property
+    def optimizer(self) -> Optimizer:
+        assert self._optimizer is not None
+        return self._optimizer
+
+    def describe(self) -> dict[str, Any]:
+        """{name, label, every effective hyperparameter}: what a run reports back."""
+        hp = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.optimizer.hparams.items()}
+        return {"name": self.name, "label": self.label or self.name, **hp}
+
+
+class ScheduleSpec(Strict):
+    """Flat like an optimizer spec, e.g. {"name": "step", "step_size": 100, "gamma": 0.5}."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "constant"}, {"name": "step", "step_size": 100, "gamma": 0.5}, {"name": "power", "s": 50, "c": 1},
+    ]})
+
+    name: str = Field(default="constant", description="schedule: " + ", ".join(SCHEDULES))
+    step_size: int | None = Field(default=None, ge=1, le=1_000_000, description="step: updates between decays")
+    gamma: float | None = Field(default=None, gt=0, le=1, description="step/exponential: decay factor")
+    s: float | None = Field(default=None, gt=0, le=1e6, description="power: time scale")
+    c: float | None = Field(default=None, ge=0, le=10, description="power: exponent (factor (1+t/s)^-c)")
+    t_max: int | None = Field(default=None, ge=1, le=1_000_000, description="cosine: half period")
+    eta_min: float | None = Field(default=None, ge=0, le=100, description="cosine: minimum lr (absolute)")
+    start_factor: float | None = Field(default=None, gt=0, le=1, description="linear: factor at t = 0")
+    end_factor: float | None = Field(default=None, ge=0, le=1, description="linear: final factor")
+    total_iters: int | None = Field(default=None, ge=1, le=1_000_000, description="linear: updates to reach it")
+    _schedule: Schedule | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _build(self) -> ScheduleSpec:
+        if self.name not in SCHEDULES:
+            raise ValueError(f"unknown schedule '{self.name}'; allowed: {', '.join(SCHEDULES)}")
+        self._schedule = make_schedule(self.name, self.model_dump(exclude_none=True, exclude={"name"}))
+        return self
+
+    @property
+    def schedule(self) -> Schedule:
+        assert self._schedule is not None
+        return self._schedule
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, **self.schedule.params}
+
+
+class NoiseSpec(Strict):
+    sigma: float = Field(default=0.0, ge=0, le=100, description="σ of the Gaussian gradient noise σ·ξ_t")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of ξ (same for every optimizer)")
+
+    def to_engine(self) -> Noise:
+        return Noise(self.sigma, self.seed)

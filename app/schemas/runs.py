@@ -1,0 +1,78 @@
+"""/api/run and /api/run/stream: request, response and the shaping of engine results."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from app.schemas.common import NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef
+
+DEFAULT_SCENE = {
+    "surface": {"name": "quadratic", "params": {"kappa": 50, "theta": 30}},
+    "start": [-4.0, 2.0],
+    "steps": 200,
+    "optimizers": [{"name": "gd", "lr": 0.03}, {"name": "momentum", "lr": 0.01, "momentum": 0.9},
+                   {"name": "nesterov", "lr": 0.01, "momentum": 0.9}, {"name": "adam", "lr": 0.3}],
+    "schedule": {"name": "constant"},
+    "noise": {"sigma": 0.0, "seed": 0},
+}
+
+
+class RunRequest(Strict):
+    model_config = {"json_schema_extra": {"examples": [DEFAULT_SCENE]}}
+
+    surface: SurfaceRef
+    start: Point | None = Field(default=None, description="start [x, y]; defaults to the surface's default start",
+                                examples=[[-4.0, 2.0]])
+    steps: int = Field(default=200, ge=1, le=20000, description="number of updates")
+    optimizers: list[OptimizerSpec] = Field(min_length=1, max_length=12, description="1 to 12 optimizer specs")
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule applied to every optimizer")
+    noise: NoiseSpec = Field(default_factory=NoiseSpec, description="gradient noise, same ξ for every optimizer")
+
+    @model_validator(mode="after")
+    def _default_start(self) -> RunRequest:
+        if self.start is None:
+            self.start = list(self.surface.surface.default_start)
+        return self
+
+
+class RunOut(BaseModel):
+    optimizer: dict[str, Any] = Field(description="{name, label, every effective hyperparameter}")
+    path: list[list[float | None]] = Field(description="path[0] = start, path[t] after t updates")
+    loss: list[float | None] = Field(description="f(path[t])")
+    grad_norm: list[float | None] = Field(description="|∇f(path[t])| (without noise)")
+    lr: list[float | None] = Field(description="lr[t] = lr·factor(t), used by update t+1 (one entry fewer than path)")
+    status: Literal["converged", "max_steps", "diverged"]
+    steps_taken: int
+
+
+class RunResponse(BaseModel):
+    surface: dict[str, Any]
+    start: list[float]
+    steps: int
+    schedule: dict[str, Any]
+    runs: list[RunOut]
+    theory: dict[str, Any] = Field(description="closed-form theory for constant-Hessian surfaces, else {}")
+
+
+def surface_echo(ref: SurfaceRef) -> dict[str, Any]:
+    surface = ref.surface
+    out: dict[str, Any] = {"name": ref.name, "params": dict(surface.p)}
+    if ref.expr is not None:
+        out["expr"] = ref.expr
+    (xlo, xhi), (ylo, yhi) = surface.domain
+    out["domain"] = {"x": [xlo, xhi], "y": [ylo, yhi]}
+    return out
+
+
+def header(body: RunRequest) -> dict[str, Any]:
+    """The fields every run response (and the stream's meta line) starts with."""
+    return {"surface": surface_echo(body.surface), "start": body.start, "steps": body.steps,
+            "schedule": body.schedule.describe()}
+
+
+def run_out(spec: OptimizerSpec, result) -> dict[str, Any]:
+    return {"optimizer": spec.describe(), "path": result.path, "loss": result.loss,
+            "grad_norm": result.grad_norm, "lr": result.lr, "status": result.status,
+            "steps_taken": result.steps_taken}

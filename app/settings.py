@@ -1,0 +1,50 @@
+"""Settings: limits, CORS and logging, read once from LOSSLAB_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+def _env(name: str, default, cast=int):
+    raw = os.environ.get(f"LOSSLAB_{name}")
+    return default if raw is None else cast(raw)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-request work bounds (the contract's defaults)."""
+
+    max_steps: int = 20000
+    max_optimizers: int = 12
+    max_grid_n: int = 501
+    max_basin_n: int = 301
+    max_phase_n: int = 101
+    max_body_bytes: int = 1 << 20
+    max_hidden_width: int = 256
+    max_depth: int = 4
+    max_dataset_n: int = 5000
+    # steps × starts of one batched request (basins, phase, tune): bounds CPU per request
+    max_batch_work: int = 301 * 301 * 2000
+
+
+@dataclass(frozen=True)
+class Settings:
+    limits: Limits = field(default_factory=Limits)
+    cors_origins: tuple[str, ...] = ()  # closed by default
+    log_level: str = "info"
+    stream_chunk_steps: int = 64
+    stream_chunk_seconds: float = 0.02
+
+
+@lru_cache
+def get_settings() -> Settings:
+    limits = Limits(
+        max_steps=_env("MAX_STEPS", 20000),
+        max_optimizers=_env("MAX_OPTIMIZERS", 12),
+        max_grid_n=_env("MAX_GRID_N", 501),
+        max_body_bytes=_env("MAX_BODY_BYTES", 1 << 20),
+    )
+    origins = tuple(o for o in _env("CORS_ORIGINS", "", str).split(",") if o)
+    return Settings(limits=limits, cors_origins=origins, log_level=_env("LOG_LEVEL", "info", str))

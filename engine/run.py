@@ -1,0 +1,251 @@
+"""Batched runners: several optimizers from one start, or one optimizer from many starts.
+
+Conventions (the API contract's):
+- `path[0]` is the start; `path[t]` the point after t updates; `loss[t]`, `grad_norm[t]`
+  belong to `path[t]` (grad_norm is |∇f|, without noise or weight decay); `lr[t]` is the
+  scheduled learning rate of update t+1 (the one that produced `path[t+1]`).
+- A run takes exactly `steps` updates unless it diverges: the first iterate that is
+  non-finite, has a non-finite loss or a norm above `DIVERGENCE_NORM` ends the run and is
+  not kept. `status` is then "diverged", else "converged" when the final gradient norm is
+  below `CONVERGED_GRAD_NORM`, else "max_steps".
+- Gradient noise σ·ξ_t (ξ_t ~ N(0, I) from `seed`) is drawn once per request, so every
+  optimizer of a request sees the same sequence.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.optimizers import Optimizer
+from engine.schedules import Schedule, make_schedule
+from engine.surfaces import Surface
+
+DIVERGENCE_NORM = 1e6
+CONVERGED_GRAD_NORM = 1e-6
+
+
+@dataclass(frozen=True)
+class Noise:
+    sigma: float = 0.0
+    seed: int = 0
+
+    def draws(self, steps: int, dim: int) -> np.ndarray | None:
+        """σ·ξ_t for t = 0..steps-1, or None without noise. Drawn whole so chunking cannot change it."""
+        if self.sigma <= 0:
+            return None
+        return self.sigma * np.random.default_rng(self.seed).standard_normal((steps, dim))
+
+
+@dataclass
+class Chunk:
+    """Iterates `offset .. offset+len(path)-1` of run `run`; `lr[k]` produced `path[k]`
+    (so the first chunk, which starts with the start point, has one lr fewer)."""
+
+    run: int
+    offset: int
+    path: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    lr: np.ndarray
+
+
+@dataclass
+class RunResult:
+    path: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    lr: np.ndarray
+    status: str = "max_steps"
+    steps_taken: int = 0
+
+
+@dataclass
+class _Track:
+    """Mutable bookkeeping of one run inside the lockstep loop."""
+
+    optimizer: Optimizer
+    state: object
+    lrs: np.ndarray
+    alive: bool = True
+    steps_taken: int = 0
+    final_grad_norm: float = field(default=np.nan)
+
+
+def _status(track: _Track) -> str:
+    if not track.alive:
+        return "diverged"
+    return "converged" if track.final_grad_norm < CONVERGED_GRAD_NORM else "max_steps"
+
+
+def first_invalid(points: np.ndarray, loss: np.ndarray) -> int:
+    """Index of the first diverged iterate along axis 0 of `points` (..., 2), or len if none."""
+    with np.errstate(all="ignore"):
+        bad = (~np.all(np.isfinite(points), axis=-1) | ~np.isfinite(loss)
+               | (np.linalg.norm(points, axis=-1) > DIVERGENCE_NORM))
+    hits = np.flatnonzero(bad)
+    return int(hits[0]) if hits.size else len(points)
+
+
+def iterate_runs(
+    surface: Surface,
+    optimizers: Sequence[Optimizer],
+    start: Sequence[float],
+    steps: int,
+    schedule: Schedule | None = None,
+    noise: Noise | None = None,
+    chunk_steps: int = 64,
+    chunk_seconds: float = 0.02,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Iterator[Chunk | list[dict]]:
+    """Run every optimizer from `start` in lockstep, yielding `Chunk`s as they are computed
+    (about every `chunk_steps` updates or `chunk_seconds`, whichever comes first), and
+    finally a list of `{"status", "steps_taken"}` per run. Stops early if `cancelled()`.
+    """
+    schedule = schedule or make_schedule("constant")
+    x0 = np.asarray(start, dtype=float)
+    xi = (noise or Noise()).draws(steps, x0.shape[-1])
+    tracks = [_Track(opt, opt.init(x0), schedule.lrs(opt.hparams["lr"], steps)) for opt in optimizers]
+    needs_hessian = any(opt.needs_hessian for opt in optimizers)
+    n_runs = len(tracks)
+
+    g0 = surface.grad(x0)
+    loss0 = float(surface.value(x0))
+    gnorm0 = float(np.linalg.norm(g0))
+    start_ok = first_invalid(x0[None], np.array([loss0])) == 1
+    for i, track in enumerate(tracks):
+        track.final_grad_norm = gnorm0
+        track.alive = start_ok
+        if start_ok:
+            yield Chunk(i, 0, x0[None].copy(), np.array([loss0]), np.array([gnorm0]), np.empty(0))
+
+    x = np.tile(x0, (n_runs, 1))
+    t = 0
+    while t < steps and any(tr.alive for tr in tracks) and not cancelled():
+        block = min(chunk_steps, steps - t)
+        points = np.empty((block, n_runs, x0.shape[-1]))
+        began = time.perf_counter()
+        done = block
+        errstate = np.errstate(all="ignore")
+        errstate.__enter__()
+        for k in range(block):
+            grads = surface.grad(x)
+            if xi is not None:
+                grads = grads + xi[t + k]
+            hess = surface.hessian(x) if needs_hessian else None
+            for i, tr in enumerate(tracks):
+                if not tr.alive:
+                    continue
+                extra = {"hessian": hess[i]} if tr.optimizer.needs_hessian else {}
+                x[i], tr.state = tr.optimizer.update(grads[i], tr.state, x[i], tr.lrs[t + k], **extra)
+            points[k] = x
+            if time.perf_counter() - began > chunk_seconds:
+                done = k + 1
+                break
+        errstate.__exit__(None, None, None)
+        points = points[:done]
+        loss = surface.value(points)
+        gnorm = np.linalg.norm(surface.grad(points), axis=-1)
+        for i, tr in enumerate(tracks):
+            if not tr.alive:
+                continue
+            keep = first_invalid(points[:, i], loss[:, i])
+            if keep:
+                yield Chunk(i, t + 1, points[:keep, i].copy(), loss[:keep, i], gnorm[:keep, i],
+                            tr.lrs[t:t + keep])
+                tr.final_grad_norm = float(gnorm[keep - 1, i])
+            tr.steps_taken = t + keep
+            if keep < done:
+                tr.alive = False
+        t += done
+    yield [{"status": _status(tr), "steps_taken": tr.steps_taken} for tr in tracks]
+
+
+def run_many(surface: Surface, optimizers: Sequence[Optimizer], start: Sequence[float], steps: int,
+             schedule: Schedule | None = None, noise: Noise | None = None) -> list[RunResult]:
+    """All runs, joined: what `/api/run` returns (the stream's chunks concatenated)."""
+    parts: list[list[Chunk]] = [[] for _ in optimizers]
+    final: list[dict] = []
+    for item in iterate_runs(surface, optimizers, start, steps, schedule, noise,
+                             chunk_steps=max(steps, 1), chunk_seconds=float("inf")):
+        if isinstance(item, Chunk):
+            parts[item.run].append(item)
+        else:
+            final = item
+    results = []
+    for chunks, end in zip(parts, final, strict=True):
+        if chunks:
+            cat = lambda key: np.concatenate([getattr(c, key) for c in chunks])  # noqa: E731
+            results.append(RunResult(cat("path"), cat("loss"), cat("grad_norm"), cat("lr"), **end))
+        else:  # the start itself was invalid
+            results.append(RunResult(np.empty((0, 2)), np.empty(0), np.empty(0), np.empty(0), **end))
+    return results
+
+
+@dataclass
+class BatchResult:
+    """One optimizer from N starts. Index arrays use −1 for 'never'."""
+
+    final: np.ndarray  # (N, d) last kept iterate
+    final_loss: np.ndarray  # (N,)
+    final_grad_norm: np.ndarray  # (N,)
+    diverged_at: np.ndarray  # (N,) update count kept before divergence, −1 if it never diverged
+    converged_at: np.ndarray  # (N,) first t with |∇f(x_t)| < tol, −1 if never
+    path: np.ndarray | None = None  # (steps+1, N, d) when recorded (NaN after divergence)
+
+
+def run_batch(
+    grad_fn: Callable[[np.ndarray], np.ndarray],
+    value_fn: Callable[[np.ndarray], np.ndarray],
+    optimizer: Optimizer,
+    starts: np.ndarray,
+    steps: int,
+    lr: float | np.ndarray,
+    schedule: Schedule | None = None,
+    noise: Noise | None = None,
+    tol: float = CONVERGED_GRAD_NORM,
+    record_path: bool = False,
+    hessian_fn: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> BatchResult:
+    """Step N starts (N, d) at once. `lr` may be an array broadcastable to (N, 1) (hyperparameter
+    grids). Each start gets its own noise ξ (seeded), unlike `iterate_runs`. Diverged starts are
+    frozen at their last kept iterate so they cost nothing and never spread NaN into statistics."""
+    schedule = schedule or make_schedule("constant")
+    x = np.array(starts, dtype=float)
+    n = x.shape[0]
+    rng = np.random.default_rng(noise.seed) if noise and noise.sigma > 0 else None
+    state = optimizer.init(x)
+    diverged_at = np.full(n, -1)
+    converged_at = np.full(n, -1)
+    alive = np.ones(n, dtype=bool)
+    path = np.full((steps + 1, *x.shape), np.nan) if record_path else None
+    base_lr = np.asarray(lr, dtype=float)
+    with np.errstate(all="ignore"):
+        grads = grad_fn(x)
+        gnorm = np.linalg.norm(grads, axis=-1)
+        converged_at[gnorm < tol] = 0
+        bad0 = ~np.isfinite(value_fn(x)) | ~np.all(np.isfinite(x), -1) | (np.linalg.norm(x, axis=-1) > DIVERGENCE_NORM)
+        diverged_at[bad0] = 0
+        alive &= ~bad0
+        if path is not None:
+            path[0] = x
+        for t in range(steps):
+            noisy = grads if rng is None else grads + noise.sigma * rng.standard_normal(x.shape)
+            lr_t = base_lr * schedule.factor(np.float64(t), base_lr)
+            extra = {"hessian": hessian_fn(x)} if optimizer.needs_hessian else {}
+            new_x, state = optimizer.update(noisy, state, x, lr_t, **extra)
+            loss = value_fn(new_x)
+            bad = (~np.all(np.isfinite(new_x), -1) | ~np.isfinite(loss)
+                   | (np.linalg.norm(new_x, axis=-1) > DIVERGENCE_NORM)) & alive
+            diverged_at[bad] = t
+            alive &= ~bad
+            x = np.where(alive[:, None], new_x, x)
+            grads = grad_fn(x)
+            gnorm = np.linalg.norm(grads, axis=-1)
+            converged_at[(converged_at < 0) & alive & (gnorm < tol)] = t + 1
+            if path is not None:
+                path[t + 1] = np.where(alive[:, None], x, np.nan)
+    return BatchResult(x, value_fn(x), gnorm, diverged_at, converged_at, path)
