@@ -8,12 +8,28 @@ from __future__ import annotations
 from typing import Any
 
 from engine.surfaces.base import Stationary, Surface, curvature_class
+from engine.surfaces.beale import Beale
+from engine.surfaces.himmelblau import Himmelblau
+from engine.surfaces.monkey_saddle import MonkeySaddle
 from engine.surfaces.quadratic import Quadratic
+from engine.surfaces.rastrigin import Rastrigin
+from engine.surfaces.rosenbrock import Rosenbrock
+from engine.surfaces.saddle import Saddle
+from engine.surfaces.six_hump_camel import SixHumpCamel
+from engine.surfaces.styblinski_tang import StyblinskiTang
 
 REGISTRY: dict[str, type[Surface]] = {
     cls.name: cls
     for cls in (
         Quadratic,
+        Saddle,
+        MonkeySaddle,
+        Rosenbrock,
+        Himmelblau,
+        Rastrigin,
+        Beale,
+        SixHumpCamel,
+        StyblinskiTang,
     )
 }
 
