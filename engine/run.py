@@ -178,8 +178,8 @@ def run_many(surface: Surface, optimizers: Sequence[Optimizer], start: Sequence[
     results = []
     for chunks, end in zip(parts, final, strict=True):
         if chunks:
-            cat = lambda key: np.concatenate([getattr(c, key) for c in chunks])  # noqa: E731
-            results.append(RunResult(cat("path"), cat("loss"), cat("grad_norm"), cat("lr"), **end))
+            joined = [np.concatenate([getattr(c, key) for c in chunks]) for key in ("path", "loss", "grad_norm", "lr")]
+            results.append(RunResult(*joined, **end))
         else:  # the start itself was invalid
             results.append(RunResult(np.empty((0, 2)), np.empty(0), np.empty(0), np.empty(0), **end))
     return results

@@ -9,7 +9,6 @@ validated on construction; `self.p` holds the resolved values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
