@@ -145,10 +145,10 @@ def iterate_runs(
             if time.perf_counter() - began > chunk_seconds:
                 done = k + 1
                 break
-        errstate.__exit__(None, None, None)
         points = points[:done]
         loss = surface.value(points)
         gnorm = np.linalg.norm(surface.grad(points), axis=-1)
+        errstate.__exit__(None, None, None)
         for i, tr in enumerate(tracks):
             if not tr.alive:
                 continue
