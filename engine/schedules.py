@@ -1,8 +1,8 @@
 """Learning-rate schedules: the lr of update t (t = 0, 1, ...) is lr · factor(t).
 
 Semantics are those of a `torch.optim.lr_scheduler` stepped once after every update
-(so update 0 uses factor(0) = 1 for every schedule here). `eta_min` of `cosine` is
-absolute, as in torch, so its factor depends on the base lr.
+(so update 0 uses factor(0) = 1, except `linear`, which starts at start_factor as LinearLR
+does). `eta_min` of `cosine` is absolute, as in torch, so its factor depends on the base lr.
 
 | name        | factor(t)                                                              |
 |-------------|------------------------------------------------------------------------|

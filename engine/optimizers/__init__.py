@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.optimizers import sgd
+from engine.optimizers import adadelta, adagrad, adam, newton, rmsprop, sgd
 from engine.optimizers.base import Optimizer, OptimizerInfo
 from engine.params import resolve
 
 REGISTRY: dict[str, OptimizerInfo] = {
     info.name: info
-    for module in (sgd,)
+    for module in (sgd, adagrad, rmsprop, adam, adadelta, newton)
     for info in module.INFOS
 }
 

@@ -24,6 +24,9 @@ def _sgd(name: str, lr, momentum, dampening, weight_decay, nesterov: bool) -> Op
         # torch initialises the buffer to g on the first step (no dampening); with
         # b₀ = 0 that is b₁ = μ·0 + (1 − dampening·[t>1])·g.
         damp = dampening if state.step > 0 else 0.0
+        # torch skips the buffer entirely when μ = 0 (step = g, no dampening): mask, don't branch,
+        # since μ may be an array
+        damp = damp * (np.asarray(momentum) != 0)
         buf = momentum * state.buf + (1.0 - damp) * g
         direction = g + momentum * buf if nesterov else buf
         return params - lr * direction, SGDState(state.step + 1, buf)
