@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from app.schemas.common import NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef
+from engine.details import MAX_DETAIL_STEPS
 
 DEFAULT_SCENE = {
     "surface": {"name": "quadratic", "params": {"kappa": 50, "theta": 30}},
@@ -29,12 +30,35 @@ class RunRequest(Strict):
     optimizers: list[OptimizerSpec] = Field(min_length=1, max_length=12, description="1 to 12 optimizer specs")
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule applied to every optimizer")
     noise: NoiseSpec = Field(default_factory=NoiseSpec, description="gradient noise, same ξ for every optimizer")
+    details: bool = Field(default=False, description=(
+        "also return, per run, the anatomy of every update (gradient used, GD step, actual update, momentum "
+        "contribution, velocity, per-coordinate effective lr, Nesterov's textbook point, optimizer state); "
+        f"only with steps ≤ {MAX_DETAIL_STEPS}"))
 
     @model_validator(mode="after")
     def _default_start(self) -> RunRequest:
+        if self.details and self.steps > MAX_DETAIL_STEPS:
+            raise ValueError(f"details are available for steps ≤ {MAX_DETAIL_STEPS}, got steps = {self.steps}")
         if self.start is None:
             self.start = list(self.surface.surface.default_start)
         return self
+
+
+Vectors = list[list[float | None]] | None
+
+
+class RunDetails(BaseModel):
+    """Row t describes update t (x_t → x_{t+1}); see engine/details.py."""
+
+    grad: Vectors = Field(description="gradient used by update t (noise included)")
+    gd_step: Vectors = Field(description="−η_t·g_t, the plain GD step")
+    update: Vectors = Field(description="x_{t+1} − x_t, the step taken")
+    momentum: Vectors = Field(description="update − gd_step (SGD family with momentum), else null")
+    velocity: Vectors = Field(description="momentum buffer after update t, where the method has one")
+    effective_lr: Vectors = Field(description="per-coordinate step size, e.g. η/(√v̂+ε) for Adam")
+    textbook_point: Vectors = Field(description="Nesterov: Bishop's iterate x_t + ημb_{t−1} (x_t is its look-ahead)")
+    state: dict[str, list[list[float | None]]] = Field(description="optimizer state arrays after each update")
+    steps: int
 
 
 class RunOut(BaseModel):
@@ -45,6 +69,7 @@ class RunOut(BaseModel):
     lr: list[float | None] = Field(description="lr[t] = lr·factor(t), used by update t+1 (one entry fewer than path)")
     status: Literal["converged", "max_steps", "diverged"]
     steps_taken: int
+    details: RunDetails | None = Field(default=None, description="per-update anatomy, when requested")
 
 
 class RunResponse(BaseModel):

@@ -53,7 +53,9 @@ def momentum(lr=0.01, momentum=0.9, dampening=0.0, weight_decay=0.0) -> Optimize
     With τ = 0 and a constant η this equals Bishop's Δx_t = −η g + μ Δx_{t−1} (7.31);
     with a schedule torch scales the whole buffer by the current η, Bishop only the new gradient.
     """
-    return _sgd("momentum", lr, momentum, dampening, weight_decay, False)
+    opt = _sgd("momentum", lr, momentum, dampening, weight_decay, False)
+    # hparams echo only what the spec accepts, so a reported optimizer can be sent back as a spec
+    return opt._replace(hparams={k: v for k, v in opt.hparams.items() if k != "nesterov"})
 
 
 def nesterov(lr=0.01, momentum=0.9, weight_decay=0.0) -> Optimizer:

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.errors_doc import ERRORS
 from app.responses import SafeJSONResponse, dumps
 from app.schemas.runs import RunRequest, RunResponse, header, run_out
+from engine.details import run_details
 from engine.run import Chunk, iterate_runs, run_many
 from engine.theory import theory_block
 
@@ -30,8 +31,12 @@ def _compute(body: RunRequest) -> dict:
     results = run_many(body.surface.surface, opts, body.start, body.steps,
                        body.schedule.schedule, body.noise.to_engine())
     theory = theory_block(body.surface.surface, opts, body.schedule.name, [r.path for r in results])
-    return {**header(body), "runs": [run_out(s, r) for s, r in zip(body.optimizers, results, strict=True)],
-            "theory": theory}
+    runs = [run_out(s, r) for s, r in zip(body.optimizers, results, strict=True)]
+    if body.details:
+        noise = body.noise.to_engine().draws(body.steps, 2)
+        for run, opt, result in zip(runs, opts, results, strict=True):
+            run["details"] = run_details(body.surface.surface, opt, result.path, result.lr, noise)
+    return {**header(body), "runs": runs, "theory": theory}
 
 
 @router.post("/run", response_model=RunResponse, responses=ERRORS,
