@@ -36,11 +36,20 @@ class Quadratic(Surface):
     def lam_max(self) -> float:
         return float(self.p["kappa"] * self.p["lam_min"])
 
-    def _matrix(self) -> tuple[float, float, float]:
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
         t = np.deg2rad(self.p["theta"])
         c, s = np.cos(t), np.sin(t)
         a, b = self.lam_min, self.lam_max
-        return a * c * c + b * s * s, (a - b) * c * s, a * s * s + b * c * c
+        self._entries = (a * c * c + b * s * s, (a - b) * c * s, a * s * s + b * c * c)
+        self._H = np.array([[self._entries[0], self._entries[1]], [self._entries[1], self._entries[2]]])
+
+    def _matrix(self) -> tuple[float, float, float]:
+        return self._entries
+
+    def grad(self, points):
+        # H x in one product: the runners call this every step, so skip the generic stacking
+        return np.asarray(points, dtype=float) @ self._H
 
     def _value(self, x, y):
         hxx, hxy, hyy = self._matrix()
