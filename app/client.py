@@ -1,0 +1,333 @@
+"""A small Python client for the losslab JSON API, returning numpy arrays.
+
+    from app.client import Client
+    with Client("http://127.0.0.1:8000") as api:
+        result = api.run("quadratic", ["gd", ("momentum", {"lr": 0.01})], start=[-4, 2], steps=200)
+        print(result.statuses, result[0].loss[-1])
+
+Surfaces may be given as a name (`"himmelblau"`), a `(name, params)` pair
+(`("quadratic", {"kappa": 50})`) or the API's dict (`{"name": "custom", "expr": ...}`).
+Optimizers likewise: `"adam"`, `("adam", {"lr": 0.1})` or `{"name": "adam", "lr": 0.1}`,
+alone or in a list. A schedule is a name, a pair or a dict; noise is σ, `(σ, seed)` or a dict.
+Nulls in a response (non-finite numbers) become NaN in the arrays. Any 4xx/5xx raises
+`ApiError(status, detail)` whose message is the API's own.
+
+Requires httpx. To talk to an app in-process (tests, notebooks), pass an httpx client:
+`Client(http=starlette.testclient.TestClient(app))`, or use `Client.for_app(app)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import numpy as np
+
+RUN_ARRAYS = ("path", "loss", "grad_norm", "lr")
+
+
+class ApiError(Exception):
+    """An error answer of the API: `status` (HTTP code) and `detail` (the body's `detail`, as sent)."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        self.status, self.detail = status, detail
+        super().__init__(f"{status}: {format_detail(detail)}")
+
+
+class StreamError(ApiError):
+    """An `{"type": "error"}` line inside a stream that had started fine (status is the stream's, 200)."""
+
+
+def format_detail(detail: Any) -> str:
+    """FastAPI's list of `{loc, msg}` as `"body.steps: Input should be ..."` lines; anything else as text."""
+    if isinstance(detail, list):
+        parts = []
+        for err in detail:
+            if isinstance(err, Mapping) and "msg" in err:
+                loc = ".".join(str(p) for p in err.get("loc", []))
+                parts.append(f"{loc}: {err['msg']}" if loc else str(err["msg"]))
+            else:
+                parts.append(str(err))
+        return "; ".join(parts)
+    return str(detail)
+
+
+def _floats(values: Any, width: int | None = None) -> np.ndarray:
+    """A JSON list (nulls allowed) as a float array; an empty path keeps its (0, width) shape."""
+    array = np.array(values if values is not None else [], dtype=float)
+    if width is not None and array.size == 0:
+        array = array.reshape(0, width)
+    return array
+
+
+@dataclass
+class Run:
+    """One optimizer's run: path (k+1, 2), loss/grad_norm (k+1,), lr (k,), status, steps_taken."""
+
+    optimizer: dict[str, Any]
+    path: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    lr: np.ndarray
+    status: str
+    steps_taken: int
+
+    @classmethod
+    def from_json(cls, run: Mapping[str, Any]) -> Run:
+        return cls(run["optimizer"], _floats(run["path"], 2), _floats(run["loss"]), _floats(run["grad_norm"]),
+                   _floats(run["lr"]), run["status"], int(run["steps_taken"]))
+
+
+@dataclass
+class RunResult:
+    """`/api/run`'s answer: `runs` in request order, plus the echoed request and the theory block."""
+
+    runs: list[Run]
+    surface: dict[str, Any] = field(default_factory=dict)
+    start: np.ndarray | None = None
+    steps: int = 0
+    schedule: dict[str, Any] = field(default_factory=dict)
+    theory: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> RunResult:
+        return cls([Run.from_json(r) for r in body["runs"]], body.get("surface", {}), _floats(body.get("start")),
+                   int(body.get("steps", 0)), body.get("schedule", {}), body.get("theory", {}))
+
+    @property
+    def statuses(self) -> list[str]:
+        return [r.status for r in self.runs]
+
+    @property
+    def labels(self) -> list[str]:
+        return [r.optimizer.get("label", r.optimizer.get("name", "")) for r in self.runs]
+
+    def __getitem__(self, index: int) -> Run:
+        return self.runs[index]
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __iter__(self) -> Iterator[Run]:
+        return iter(self.runs)
+
+
+@dataclass
+class Grid:
+    """`/api/grid`'s answer: x (n,), y (n,), z (n, n) with z[i, j] = f(x[j], y[i])."""
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    zmin: float | None
+    zmax: float | None
+
+
+# ---- request conveniences ---------------------------------------------------------------
+
+def surface_ref(surface: str | Sequence | Mapping[str, Any]) -> dict[str, Any]:
+    """"name" | (name, params) | {"name": ..., ...} -> the API's surface reference."""
+    if isinstance(surface, str):
+        return {"name": surface}
+    if isinstance(surface, Mapping):
+        return dict(surface)
+    name, params = surface
+    return {"name": name, "params": dict(params)}
+
+
+def _named_spec(spec: str | Sequence | Mapping[str, Any]) -> dict[str, Any]:
+    """"name" | (name, hyperparameters) | {"name": ..., ...} -> a flat `{"name", ...}` spec."""
+    if isinstance(spec, str):
+        return {"name": spec}
+    if isinstance(spec, Mapping):
+        return dict(spec)
+    name, params = spec
+    return {"name": name, **dict(params)}
+
+
+def _is_single_spec(value: Any) -> bool:
+    return (isinstance(value, (str, Mapping))
+            or (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
+                and isinstance(value[1], Mapping)))
+
+
+def optimizer_specs(optimizers: Any) -> list[dict[str, Any]]:
+    """One spec (name, pair or dict) or a list of them -> the API's list of optimizer specs."""
+    if _is_single_spec(optimizers):
+        return [_named_spec(optimizers)]
+    return [_named_spec(o) for o in optimizers]
+
+
+def noise_spec(noise: float | Sequence | Mapping[str, Any]) -> dict[str, Any]:
+    """σ | (σ, seed) | {"sigma", "seed"} -> the API's noise object."""
+    if isinstance(noise, Mapping):
+        return dict(noise)
+    if isinstance(noise, (int, float)):
+        return {"sigma": float(noise), "seed": 0}
+    sigma, seed = noise
+    return {"sigma": float(sigma), "seed": int(seed)}
+
+
+def _point(values: Any) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=float).reshape(-1)]
+
+
+def run_body(surface, optimizers, start=None, steps=200, schedule=None, noise=None) -> dict[str, Any]:
+    """The JSON body of `/api/run` and `/api/run/stream` from the conveniences above."""
+    body: dict[str, Any] = {"surface": surface_ref(surface), "optimizers": optimizer_specs(optimizers),
+                            "steps": int(steps)}
+    if start is not None:
+        body["start"] = _point(start)
+    if schedule is not None:
+        body["schedule"] = _named_spec(schedule)
+    if noise is not None:
+        body["noise"] = noise_spec(noise)
+    return body
+
+
+def chunk_arrays(line: dict[str, Any]) -> dict[str, Any]:
+    """A stream line with its path/loss/grad_norm/lr lists turned into float arrays (others as sent)."""
+    if line.get("type") == "chunk":
+        line = dict(line)
+        line["path"] = _floats(line["path"], 2)
+        for key in ("loss", "grad_norm", "lr"):
+            line[key] = _floats(line[key])
+    return line
+
+
+# ---- the client ------------------------------------------------------------------------
+
+class Client:
+    """Client(base_url="http://127.0.0.1:8000", timeout=60.0, http=None).
+
+    `http` may be any `httpx.Client` (its own base_url is then used), e.g. a starlette
+    `TestClient(app)` to call the app in-process. Use as a context manager or call `close()`.
+    """
+
+    def __init__(self, base_url: str = "http://127.0.0.1:8000", timeout: float = 60.0,
+                 http: httpx.Client | None = None) -> None:
+        self._owns = http is None
+        self.http = http if http is not None else httpx.Client(base_url=base_url, timeout=timeout)
+
+    @classmethod
+    def for_app(cls, app) -> Client:
+        """A client calling an ASGI app in-process (no server, no network)."""
+        import warnings
+
+        with warnings.catch_warnings():  # newer starlette prefers httpx2 for its test client; httpx works
+            warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+            from starlette.testclient import TestClient
+
+        return cls(http=TestClient(app))
+
+    def close(self) -> None:
+        if self._owns:
+            self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- transport ----
+    @staticmethod
+    def _raise_for(response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        try:
+            detail = response.json().get("detail", response.text)
+        except (ValueError, AttributeError):
+            detail = response.text
+        raise ApiError(response.status_code, detail)
+
+    def get(self, path: str) -> Any:
+        response = self.http.get(path)
+        self._raise_for(response)
+        return response.json()
+
+    def post(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST any endpoint (e.g. `/api/basins`) and return the parsed JSON."""
+        response = self.http.post(path, json=dict(body))
+        self._raise_for(response)
+        return response.json()
+
+    # ---- endpoints ----
+    def health(self) -> dict[str, Any]:
+        return self.get("/api/health")
+
+    def surfaces(self) -> list[dict[str, Any]]:
+        """Every surface: name, title, formula, params, domain, minima, saddles."""
+        return self.get("/api/surfaces")["surfaces"]
+
+    def optimizers(self) -> list[dict[str, Any]]:
+        """Every optimizer: name, title, torch equivalent, LaTeX rule, params."""
+        return self.get("/api/optimizers")["optimizers"]
+
+    def schedules(self) -> list[dict[str, Any]]:
+        return self.get("/api/optimizers")["schedules"]
+
+    def point(self, surface, point) -> dict[str, Any]:
+        """f, grad (2,), hessian (2, 2), eigenvalues (2,) ascending, eigenvectors (2, 2) (rows), curvature."""
+        body = self.post("/api/point", {"surface": surface_ref(surface), "point": _point(point)})
+        out = dict(body)
+        for key in ("grad", "hessian", "eigenvalues", "eigenvectors"):
+            out[key] = _floats(body[key])
+        out["f"] = np.nan if body["f"] is None else float(body["f"])
+        return out
+
+    def grid(self, surface, n: int = 101, domain: Mapping[str, Sequence[float]] | None = None) -> Grid:
+        body: dict[str, Any] = {"surface": surface_ref(surface), "n": int(n)}
+        if domain is not None:
+            body["domain"] = {axis: _point(domain[axis]) for axis in ("x", "y")}
+        out = self.post("/api/grid", body)
+        return Grid(_floats(out["x"]), _floats(out["y"]), _floats(out["z"]), out["zmin"], out["zmax"])
+
+    def run(self, surface, optimizers, start=None, steps: int = 200, schedule=None, noise=None) -> RunResult:
+        """Run 1–12 optimizers from one start (`start=None`: the surface's default start)."""
+        return RunResult.from_json(self.post("/api/run", run_body(surface, optimizers, start, steps, schedule, noise)))
+
+    def stream(self, surface, optimizers, start=None, steps: int = 200, schedule=None,
+               noise=None) -> Iterator[dict[str, Any]]:
+        """Yield the NDJSON lines of `/api/run/stream` as dicts (chunks with numpy arrays).
+
+        Stopping the iteration early (break, or closing the generator) closes the connection,
+        which stops the server's computation. An in-band error line raises `StreamError`.
+        """
+        body = run_body(surface, optimizers, start, steps, schedule, noise)
+        with self.http.stream("POST", "/api/run/stream", json=body) as response:
+            if response.status_code >= 400:
+                response.read()
+                self._raise_for(response)
+            for raw in response.iter_lines():
+                if not raw.strip():
+                    continue
+                line = json.loads(raw)
+                if line.get("type") == "error":
+                    raise StreamError(response.status_code, line.get("detail"))
+                yield chunk_arrays(line)
+
+    def stream_run(self, surface, optimizers, start=None, steps: int = 200, schedule=None,
+                   noise=None) -> RunResult:
+        """Consume a whole stream and join its chunks: the same arrays `run` returns."""
+        meta: dict[str, Any] = {}
+        parts: dict[int, list[dict[str, Any]]] = {}
+        final: list[dict[str, Any]] = []
+        for line in self.stream(surface, optimizers, start, steps, schedule, noise):
+            if line["type"] == "meta":
+                meta = line
+            elif line["type"] == "chunk":
+                parts.setdefault(line["run"], []).append(line)
+            elif line["type"] == "done":
+                final = line["runs"]
+        runs = []
+        for i, (head, end) in enumerate(zip(meta.get("runs", []), final, strict=True)):
+            chunks = parts.get(i, [])
+            joined = [np.concatenate([c[key] for c in chunks]) if chunks else _floats([], 2 if key == "path" else None)
+                      for key in RUN_ARRAYS]
+            runs.append(Run(head["optimizer"], *joined, end["status"], int(end["steps_taken"])))
+        return RunResult(runs, meta.get("surface", {}), _floats(meta.get("start")), int(meta.get("steps", 0)),
+                         meta.get("schedule", {}), meta.get("theory", {}))
