@@ -8,7 +8,8 @@ same learning rates) and returns, for every kept update t (x_t → x_{t+1}):
 - `update`: x_{t+1} − x_t, the step actually taken
 - `momentum`: update − gd_step for the SGD family: what the velocity adds (heavy ball:
   −η μ b_{t−1}; torch's Nesterov: −η μ b_t); null for methods without a velocity
-- `velocity`: the momentum buffer b_t after the update (SGD family, RMSProp with momentum)
+- `velocity`: the momentum buffer b_t after the update (heavy ball, Nesterov, RMSProp with
+  momentum > 0); null for GD and momentum-free RMSProp, whose `buf` is only the step direction
 - `effective_lr`: the per-coordinate step size the method applied, e.g. η/(√v̂ + ε) for Adam
   (multiplying m̂), η/(√r + ε) for RMSProp/AdaGrad (multiplying g), η for the SGD family
 - `textbook_point` (Nesterov only): Bishop's iterate w_t = x_t + η μ b_{t−1}; torch's
@@ -51,6 +52,11 @@ def _effective_lr(opt: Optimizer, state: Any, prev_state: Any, lr: float, dim: i
     return None
 
 
+def _has_velocity(opt: Optimizer) -> bool:
+    """GD and RMSProp without momentum keep a `buf` too (torch's step direction), but it is no velocity."""
+    return opt.name in ("momentum", "nesterov") or (opt.name == "rmsprop" and np.any(opt.hparams["momentum"] != 0))
+
+
 def run_details(surface: Surface, opt: Optimizer, path: np.ndarray, lrs: np.ndarray,
                 noise: np.ndarray | None = None) -> dict[str, Any]:
     """Replay `opt` along `path` (k+1 points, k = len(lrs) updates) and decompose each step.
@@ -60,6 +66,9 @@ def run_details(surface: Surface, opt: Optimizer, path: np.ndarray, lrs: np.ndar
     """
     path = np.asarray(path, dtype=float)
     steps = min(len(lrs), MAX_DETAIL_STEPS)
+    if len(path) == 0:  # the start itself was invalid (e.g. norm > 1e6): no updates to describe
+        return {**dict.fromkeys(("grad", "gd_step", "update", "momentum", "velocity", "effective_lr",
+                                 "textbook_point")), "state": {}, "steps": 0}
     dim = path.shape[-1]
     out: dict[str, list] = {key: [] for key in ("grad", "gd_step", "update", "momentum", "velocity",
                                                 "effective_lr", "textbook_point")}
@@ -78,7 +87,7 @@ def run_details(surface: Surface, opt: Optimizer, path: np.ndarray, lrs: np.ndar
             out["gd_step"].append(gd_step)
             out["update"].append(update)
             out["momentum"].append(update - gd_step if opt.name in SGD_FAMILY and opt.name != "gd" else None)
-            out["velocity"].append(getattr(new_state, "buf", None))
+            out["velocity"].append(new_state.buf if _has_velocity(opt) else None)
             out["effective_lr"].append(_effective_lr(opt, new_state, state, lrs[t], dim))
             out["textbook_point"].append(
                 x + lrs[t] * opt.hparams["momentum"] * prev_buf if opt.name == "nesterov" else None)
