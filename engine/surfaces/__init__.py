@@ -10,6 +10,8 @@ from typing import Any
 from engine.surfaces.base import Stationary, Surface, curvature_class
 from engine.surfaces.beale import Beale
 from engine.surfaces.himmelblau import Himmelblau
+from engine.surfaces.least_squares import LeastSquares
+from engine.surfaces.logistic import Logistic
 from engine.surfaces.monkey_saddle import MonkeySaddle
 from engine.surfaces.quadratic import Quadratic
 from engine.surfaces.rastrigin import Rastrigin
@@ -17,6 +19,7 @@ from engine.surfaces.rosenbrock import Rosenbrock
 from engine.surfaces.saddle import Saddle
 from engine.surfaces.six_hump_camel import SixHumpCamel
 from engine.surfaces.styblinski_tang import StyblinskiTang
+from engine.surfaces.tiny_net import TinyNet
 
 REGISTRY: dict[str, type[Surface]] = {
     cls.name: cls
@@ -30,6 +33,9 @@ REGISTRY: dict[str, type[Surface]] = {
         Beale,
         SixHumpCamel,
         StyblinskiTang,
+        TinyNet,
+        LeastSquares,
+        Logistic,
     )
 }
 

@@ -24,6 +24,9 @@ def params_strategy(cls, positive_floor: float = 0.0):
     """Random params inside each Param's range; params whose min is >= 0 start at positive_floor."""
     fields = {}
     for p in cls.PARAMS:
+        if p.kind == "bool":
+            fields[p.name] = st.booleans()
+            continue
         lo = p.min
         if lo is not None and lo >= 0.0 and positive_floor > 0.0:
             lo = max(lo, positive_floor)
