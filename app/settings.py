@@ -25,8 +25,9 @@ class Limits:
     max_hidden_width: int = 256
     max_depth: int = 4
     max_dataset_n: int = 5000
-    # steps × starts of one batched request (basins, phase, tune): bounds CPU per request
-    max_batch_work: int = 301 * 301 * 2000
+    # start-steps of one batched request (basins, phase, tune): bounds CPU per request to about a
+    # second (Himmelblau basins, 200² starts × 500 steps of GD, is 2e7)
+    max_batch_work: int = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ def get_settings() -> Settings:
         max_optimizers=_env("MAX_OPTIMIZERS", 12),
         max_grid_n=_env("MAX_GRID_N", 501),
         max_body_bytes=_env("MAX_BODY_BYTES", 1 << 20),
+        max_batch_work=_env("MAX_BATCH_WORK", 20_000_000),
     )
     origins = tuple(o for o in _env("CORS_ORIGINS", "", str).split(",") if o)
     return Settings(limits=limits, cors_origins=origins, log_level=_env("LOG_LEVEL", "info", str))
