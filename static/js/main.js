@@ -1,0 +1,126 @@
+// main.js — boot: read the page config, load the catalogues, build the store from the URL hash,
+// mount views (one ES module per view, loaded on first use) and wire the header actions.
+//
+// Adding a view: add (key, title) to VIEWS in app/api/routes/pages.py, a partial templates/views/<key>.html
+// and a module static/js/views/<key>.js exporting mount(section, ctx) → {show?, hide?, exportAs?}.
+
+import { getJSON } from "./api.js";
+import { $, $$ } from "./dom.js";
+import { createStore, decodeState, defaultState } from "./state.js";
+
+const config = JSON.parse(document.body.dataset.config || "{}");
+const LOADERS = { paths: () => import("./views/paths.js") };
+
+// ---- test / debugging hooks: window.__losslab ----------------------------------------------------
+let markReady;
+const hooks = {
+  ready: new Promise((resolve) => { markReady = resolve; }),
+  isReady: false, busy: true, version: 0, lastRun: null, errors: [],
+  markReady() { if (!hooks.isReady) { hooks.isReady = true; markReady(true); } },
+};
+window.__losslab = hooks;
+
+// ---- banner and toast ------------------------------------------------------------------------------
+const banner = $("#banner");
+const ui = {
+  /** Show a readable message; `kind` "api" messages are cleared by the next successful run. */
+  error(err, kind = "app") {
+    const msg = err?.message || String(err);
+    hooks.errors.push(msg);
+    $(".banner-text", banner).textContent = msg;
+    banner.dataset.kind = kind;
+    banner.hidden = false;
+  },
+  clearError(kind) { if (!kind || banner.dataset.kind === kind) banner.hidden = true; },
+  toast(msg) {
+    const t = $("#toast");
+    t.textContent = msg;
+    t.hidden = false;
+    clearTimeout(ui.toastTimer);
+    ui.toastTimer = setTimeout(() => { t.hidden = true; }, 2200);
+  },
+};
+$(".banner-close", banner).addEventListener("click", () => ui.clearError());
+window.addEventListener("unhandledrejection", (ev) => { if (ev.reason?.name !== "AbortError") ui.error(ev.reason); });
+
+/** Drop what the catalogues do not know (a hand-edited or outdated link) instead of failing. */
+function sanitize(state, catalog, base) {
+  const surfaces = new Map(catalog.surfaces.map((s) => [s.name, s]));
+  const optimizers = new Set(catalog.optimizers.map((o) => o.name));
+  const notes = [];
+  if (!surfaces.has(state.surface)) { notes.push(`unknown surface “${state.surface}”`); Object.assign(state, { surface: base.surface, sp: base.sp, start: base.start }); }
+  const known = new Set(surfaces.get(state.surface).params.map((p) => p.name));
+  for (const k of Object.keys(state.sp)) if (!known.has(k)) delete state.sp[k];
+  const before = state.opt.length;
+  state.opt = state.opt.filter((o) => optimizers.has(o.name)).slice(0, config.limits?.max_optimizers ?? 12);
+  if (state.opt.length < before) notes.push("unknown optimizers were dropped");
+  if (!state.opt.length) state.opt = structuredClone(base.opt);
+  if (!catalog.schedules.some((s) => s.name === state.schedule.name)) state.schedule = { name: "constant" };
+  if (!LOADERS[state.view]) state.view = "paths";
+  return { state, notes };
+}
+
+async function boot() {
+  let catalog;
+  try {
+    const [s, o] = await Promise.all([getJSON("/api/surfaces"), getJSON("/api/optimizers")]);
+    catalog = { surfaces: s.surfaces, optimizers: o.optimizers, schedules: o.schedules };
+  } catch (err) {
+    ui.error(`Could not load the catalogues from the API: ${err.message}`);
+    return;
+  }
+  const base = defaultState(config.default_scene);
+  const load = () => sanitize(decodeState(location.hash, base), catalog, base);
+  const first = load();
+  const store = createStore(first.state);
+  if (first.notes.length) ui.error(`This link mentions ${first.notes.join("; ")}; showing the rest.`);
+  window.addEventListener("hashchange", () => store.replace(load().state, "hash"));
+  hooks.store = store;
+  Object.defineProperty(hooks, "state", { get: () => store.get() });
+
+  const ctx = { store, catalog, limits: config.limits, ui, hooks };
+  const mounted = {};
+  let current = null;
+  async function show(key) {
+    if (key === current) return;
+    current = key;
+    for (const sec of $$("[data-view]")) sec.hidden = sec.dataset.view !== key;
+    for (const tab of $$("[data-view-tab]")) {
+      if (tab.dataset.viewTab === key) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
+    }
+    if (!mounted[key]) mounted[key] = (await LOADERS[key]()).mount($(`[data-view="${key}"]`), ctx);
+    mounted[key].show?.();
+  }
+  for (const tab of $$("[data-view-tab]")) {
+    tab.addEventListener("click", (ev) => { ev.preventDefault(); store.update((d) => { d.view = tab.dataset.viewTab; }); });
+  }
+  store.subscribe((s) => { if (s.view !== current && LOADERS[s.view]) show(s.view); });
+
+  const act = (name, fn) => $(`[data-action="${name}"]`)?.addEventListener("click", fn);
+  act("copy-link", () => copyLink());
+  for (const kind of ["png", "json", "csv"]) act(`export-${kind}`, () => mounted[current]?.exportAs?.(kind));
+
+  try {
+    await show(store.get().view);
+  } catch (err) {
+    ui.error(err);
+  }
+}
+
+async function copyLink() {
+  const url = location.href;
+  try {
+    await navigator.clipboard.writeText(url);
+    ui.toast("Link copied — it reproduces this scene.");
+  } catch {
+    const input = document.createElement("input");
+    input.value = url;
+    document.body.append(input);
+    input.select();
+    const ok = document.execCommand && document.execCommand("copy");
+    input.remove();
+    ui.toast(ok ? "Link copied — it reproduces this scene." : "Copy the address bar: it holds the whole scene.");
+  }
+}
+
+boot();

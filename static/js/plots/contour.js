@@ -1,0 +1,210 @@
+// plots/contour.js — the contour figure: surface, paths, stationary points, start, Hessian axes.
+//
+// Trace uids are stable ("surface", "path-0", "start", "now", "cursor-1", ...) so the time scrubber and
+// the cursor readout can restyle one trace without rebuilding the figure.
+
+import { exitPoint } from "../run.js";
+import { FONT, FONT_FAMILY, INK, MUTED, SURFACE_SCALE, hexToRgba } from "./common.js";
+
+const NEG = "#B2182B"; // negative curvature (descent directions) in the eigen overlays
+
+/** Segment half-lengths for eigenvectors: ∝ |λ| (floored so the small one stays visible). */
+export function arrowLengths(eigenvalues, full) {
+  const mags = eigenvalues.map((l) => Math.abs(l ?? 0));
+  const top = Math.max(...mags);
+  if (!(top > 0)) return mags.map(() => 0);
+  return mags.map((m) => full * Math.max(m / top, 0.28));
+}
+
+const span = (d) => Math.min(d.x[1] - d.x[0], d.y[1] - d.y[0]);
+
+function stationaryTraces(info) {
+  const out = [];
+  const minima = info.minima || []; const saddles = info.saddles || []; const maxima = info.maxima || [];
+  const many = minima.length > 40;
+  const fbest = Math.min(...minima.map((m) => m.f));
+  const stars = many ? minima.filter((m) => m.f <= fbest + 1e-9) : minima;
+  if (many) {
+    out.push({ type: "scatter", mode: "markers", uid: "minima-all", name: "local minima", x: minima.map((m) => m.x),
+      y: minima.map((m) => m.y), marker: { size: 4, color: "rgba(29,36,51,0.35)" }, hoverinfo: "skip" });
+  }
+  if (stars.length) {
+    out.push({ type: "scatter", mode: "markers", uid: "minima", name: "minima", x: stars.map((m) => m.x), y: stars.map((m) => m.y),
+      customdata: stars.map((m) => m.f),
+      // the global minimum (lowest f) gets the big star
+      marker: { symbol: "star", size: stars.map((m) => (m.f <= fbest + 1e-9 ? 17 : 12)), color: "#FFD23F", line: { color: INK, width: 1.2 } },
+      hovertemplate: "minimum ★<br>(%{x:.4g}, %{y:.4g})<br>f = %{customdata:.4g}<extra></extra>" });
+  }
+  if (saddles.length && saddles.length <= 40) {
+    out.push({ type: "scatter", mode: "markers", uid: "saddles", name: "saddles", x: saddles.map((m) => m.x), y: saddles.map((m) => m.y),
+      customdata: saddles.map((m) => m.f),
+      marker: { symbol: "x-thin-open", size: 12, color: INK, line: { color: INK, width: 2.2 } },
+      hovertemplate: "saddle ✕<br>(%{x:.4g}, %{y:.4g})<br>f = %{customdata:.4g}<extra></extra>" });
+  }
+  if (maxima.length && maxima.length <= 40) {
+    out.push({ type: "scatter", mode: "markers", uid: "maxima", name: "maxima", x: maxima.map((m) => m.x), y: maxima.map((m) => m.y),
+      customdata: maxima.map((m) => m.f),
+      marker: { symbol: "triangle-up-open", size: 9, color: MUTED, line: { color: MUTED, width: 1.5 } },
+      hovertemplate: "maximum<br>(%{x:.4g}, %{y:.4g})<br>f = %{customdata:.4g}<extra></extra>" });
+  }
+  return out;
+}
+
+/** Eigenvector arrows (both ways, ∝ |λ|) at the start, with λ labels: layout annotations. */
+export function startAnnotations(point, start, domain) {
+  if (!point || !point.eigenvectors) return [];
+  const full = 0.15 * span(domain);
+  const lens = arrowLengths(point.eigenvalues, full);
+  const out = [];
+  point.eigenvectors.forEach((v, i) => {
+    const lam = point.eigenvalues[i];
+    if (!lens[i] || !v || v[0] === null) return;
+    const color = lam < 0 ? NEG : INK;
+    const [sx, sy] = start;
+    const tip = [sx + v[0] * lens[i], sy + v[1] * lens[i]];
+    out.push({ x: tip[0], y: tip[1], ax: sx - v[0] * lens[i], ay: sy - v[1] * lens[i], xref: "x", yref: "y",
+      axref: "x", ayref: "y", showarrow: true, arrowhead: 2, arrowsize: 1, arrowwidth: 2.2, arrowcolor: color,
+      arrowside: "end+start", text: "", name: `eig-${i + 1}` });
+    const pad = 0.045 * span(domain);
+    out.push({ x: tip[0] + v[0] * pad, y: tip[1] + v[1] * pad, xref: "x", yref: "y", showarrow: false,
+      text: `λ${i ? "₂" : "₁"} = ${niceNum(lam)}`, name: `eig-label-${i + 1}`,
+      font: { family: FONT_FAMILY, size: 12, color }, bgcolor: "rgba(255,255,255,0.82)", borderpad: 2 });
+  });
+  return out;
+}
+
+const niceNum = (v) => (v === null ? "—" : String(Number(v.toPrecision(3))).replace("-", "−"));
+
+/** Line segments (null-separated) through each point along each eigenvector, ∝ |λ|, for the k-th iterate
+ * overlay: [positive-curvature segments, negative-curvature segments]. */
+export function axesSegments(geoms, domain, scale = 0.06) {
+  const segs = [{ x: [], y: [] }, { x: [], y: [] }];
+  const full = scale * span(domain);
+  const top = Math.max(1e-300, ...geoms.flatMap((g) => g.eigenvalues.map((l) => Math.abs(l ?? 0))));
+  for (const g of geoms) {
+    g.eigenvectors.forEach((v, i) => {
+      const lam = g.eigenvalues[i];
+      if (lam === null || !v || v[0] === null) return;
+      const L = full * Math.max(Math.abs(lam) / top, 0.15);
+      const seg = segs[lam < 0 ? 1 : 0];
+      seg.x.push(g.at[0] - v[0] * L, g.at[0] + v[0] * L, null);
+      seg.y.push(g.at[1] - v[1] * L, g.at[1] + v[1] * L, null);
+    });
+  }
+  return segs;
+}
+
+/**
+ * Equal axis scales leave spare width on wide plots; centre the plot and keep the colour bar beside it
+ * (Plotly would centre the plot and leave the colour bar at the far edge). `size` = the div's pixels.
+ */
+function plotFrame(size, domain, margin, withBar) {
+  if (!size || !(size.w > 0) || !(size.h > 0)) return null;
+  const bar = withBar ? 62 : 0;
+  const pw = size.w - margin.l - margin.r; const ph = size.h - margin.t - margin.b;
+  const dx = domain.x[1] - domain.x[0]; const dy = domain.y[1] - domain.y[0];
+  const w = Math.min(pw - bar, (ph * dx) / dy);
+  if (!(w > 0)) return null;
+  const left = (pw - bar - w) / 2;
+  return { x: [left / pw, (left + w) / pw], colorbarX: (left + w) / pw + 4 / pw };
+}
+
+/** "diverged at step k" beside each ✕, nudged toward the middle of the plot so it stays readable. */
+function divergedLabels(d, domain) {
+  const cx = (domain.x[0] + domain.x[1]) / 2; const cy = (domain.y[0] + domain.y[1]) / 2;
+  return d.x.map((x, i) => ({
+    x, y: d.y[i], xref: "x", yref: "y", text: d.text[i], showarrow: true, arrowcolor: d.color[i], arrowwidth: 1,
+    arrowhead: 0, ax: x > cx ? -46 : 46, ay: d.y[i] > cy ? 26 : -26, name: `diverged-${i}`,
+    font: { family: FONT_FAMILY, size: 11.5, color: d.color[i] }, bgcolor: "rgba(255,255,255,0.92)",
+    bordercolor: d.color[i], borderwidth: 1, borderpad: 3,
+  }));
+}
+
+/** Index of each run's marker at time t (clamped to what the run has). */
+export const indexAt = (r, t) => Math.max(0, Math.min(t, r.path.length - 1));
+
+export function nowTrace(run, colors, t) {
+  const rs = run ? run.runs : [];
+  return {
+    x: rs.map((r) => (r.path.length ? r.path[indexAt(r, t)][0] : null)),
+    y: rs.map((r) => (r.path.length ? r.path[indexAt(r, t)][1] : null)),
+    color: rs.map((_, i) => colors[i]),
+  };
+}
+
+/**
+ * Build {data, layout}. `s` = {grid, zT, levels, info, run, point, start, names, colors, t, axes, revision}.
+ * `zT` is the (cached) transformed z so Plotly.react sees the same array and skips recontouring.
+ */
+export function contourFigure(s) {
+  const { info, run, names, colors } = s;
+  const domain = info.domain;
+  const data = [{
+    type: "contour", uid: "surface", name: "f", x: s.grid.x, y: s.grid.y, z: s.zT,
+    colorscale: SURFACE_SCALE, autocontour: false,
+    contours: { start: s.levels.lo, end: s.levels.hi, size: (s.levels.hi - s.levels.lo) / 22, coloring: "fill", showlines: true },
+    line: { color: "rgba(29,36,51,0.22)", width: 0.7, smoothing: 0.85 },
+    hoverinfo: "none", showscale: s.showscale !== false,
+    colorbar: { thickness: 7, len: 0.72, y: 0.5, outlinewidth: 0, xpad: 4, tickfont: { size: 10, color: MUTED },
+      title: { text: s.levels.title, side: "top", font: { size: 11, color: MUTED } }, ...s.levels.ticks() },
+  }];
+  const diverged = { x: [], y: [], text: [], color: [] };
+  const runs = run && run.surfaceKey === s.surfaceKey ? run.runs : [];
+  runs.forEach((r, i) => {
+    const markers = r.path.length <= 600;
+    data.push({
+      type: "scatter", mode: markers ? "lines+markers" : "lines", uid: `path-${i}`, name: names[i],
+      x: r.path.map((p) => p[0]), y: r.path.map((p) => p[1]),
+      line: { color: colors[i], width: 2 }, marker: { color: colors[i], size: 4.5, line: { width: 0 } },
+      hovertemplate: `<b>${names[i]}</b><br>t = %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
+      hoverlabel: { bgcolor: "#fff", bordercolor: colors[i] },
+    });
+    if (r.status === "diverged") {
+      const e = exitPoint(r.path, domain);
+      if (e) {
+        diverged.x.push(e.x); diverged.y.push(e.y); diverged.color.push(colors[i]);
+        diverged.text.push(`diverged at step ${r.steps_taken + 1}`);
+      }
+    }
+  });
+  if (s.axes) {
+    s.axes.forEach((seg, i) => data.push({ type: "scatter", mode: "lines", uid: i ? "axes-neg" : "axes-pos",
+      name: i ? "Hessian axes, λ < 0" : "Hessian axes, λ > 0", x: seg.x, y: seg.y, hoverinfo: "skip",
+      line: i ? { color: hexToRgba(NEG, 0.8), width: 1.4, dash: "dot" } : { color: "rgba(29,36,51,0.6)", width: 1.3 } }));
+  }
+  data.push(...stationaryTraces(info));
+  data.push({ type: "scatter", mode: "markers", uid: "start", name: "start", x: [s.start[0]], y: [s.start[1]],
+    marker: { size: 13, color: "#ffffff", line: { color: INK, width: 2.4 } },
+    hovertemplate: "start<br>(%{x:.4g}, %{y:.4g})<extra></extra>" });
+  if (diverged.x.length) {
+    data.push({ type: "scatter", mode: "markers", uid: "diverged", name: "diverged", x: diverged.x, y: diverged.y,
+      text: diverged.text, cliponaxis: false,
+      marker: { symbol: "x", size: 17, color: diverged.color, line: { color: INK, width: 1.2 } },
+      hovertemplate: "%{text}<extra></extra>" });
+  }
+  const now = nowTrace({ runs }, colors, s.t);
+  // at the end of time the markers would hide the minimum's star: they show while scrubbing or playing
+  data.push({ type: "scatter", mode: "markers", uid: "now", name: "now", x: now.x, y: now.y, hoverinfo: "skip",
+    visible: !(s.t >= s.tmax), marker: { size: 11, color: now.color, line: { color: "#fff", width: 2 } } });
+  for (const i of [1, 2]) {
+    data.push({ type: "scatter", mode: "lines", uid: `cursor-${i}`, name: `cursor axis ${i}`, x: [], y: [], hoverinfo: "skip",
+      line: { color: i === 2 ? hexToRgba(INK, 0.8) : hexToRgba(INK, 0.55), width: i === 2 ? 2 : 1.5 } });
+  }
+  const axis = (range, title) => ({
+    range, title: { text: "" }, zeroline: false, showgrid: false, ticks: "outside", ticklen: 4,
+    tickcolor: "#c9ced8", showline: true, linecolor: "#c9ced8", mirror: true, constrain: "domain", automargin: false,
+  });
+  const margin = { l: 36, r: 4, t: 6, b: 26 };
+  const frame = plotFrame(s.size, domain, margin, s.showscale !== false);
+  if (frame) data[0].colorbar.x = frame.colorbarX;
+  const layout = {
+    font: FONT, margin, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#faf7f0",
+    showlegend: false, hovermode: "closest", dragmode: "zoom", uirevision: s.revision,
+    hoveranywhere: true, clickanywhere: true,
+    hoverlabel: { font: { family: FONT_FAMILY, size: 12 }, bgcolor: "#fff" },
+    xaxis: { ...axis([domain.x[0], domain.x[1]], "x"), ...(frame ? { domain: frame.x } : {}) },
+    yaxis: { ...axis([domain.y[0], domain.y[1]], "y"), scaleanchor: "x", scaleratio: 1 },
+    annotations: [...startAnnotations(s.point, s.start, domain), ...divergedLabels(diverged, domain)],
+  };
+  return { data, layout };
+}

@@ -1,0 +1,83 @@
+// plots/surface3d.js — the surface in 3D with the paths lifted onto it (same level transform as the contour).
+
+import { indexAt } from "./contour.js";
+import { FONT, INK, MUTED, SURFACE_SCALE, levelTransform } from "./common.js";
+
+let webglOk = null;
+/** WebGL is needed for 3D; without it we show a note instead of a broken canvas. */
+export function hasWebGL() {
+  if (webglOk === null) {
+    try {
+      const c = document.createElement("canvas");
+      webglOk = !!(c.getContext("webgl2") || c.getContext("webgl"));
+    } catch { webglOk = false; }
+  }
+  return webglOk;
+}
+
+const inBox = (p, d) => p[0] >= d.x[0] && p[0] <= d.x[1] && p[1] >= d.y[0] && p[1] <= d.y[1];
+
+/** `s` as for contourFigure. Points outside the domain are dropped (null) so the box stays put. */
+export function surfaceFigure(s) {
+  const { info, run, names, colors } = s;
+  // 3D reads best with a gentler transform than the contour's (two decades, not four): a bowl, not a funnel
+  const levels = levelTransform(s.grid.zmin ?? 0, s.grid.zmax ?? 1, s.log, 2);
+  if (s.grid._z3Key !== String(s.log)) { // cached on the grid: the same array lets Plotly.react skip the mesh
+    s.grid._z3 = s.grid.z.map((row) => row.map((v) => (v === null ? null : levels.fwd(v))));
+    s.grid._z3Key = String(s.log);
+  }
+  const zT = s.grid._z3;
+  const domain = info.domain;
+  const lift = (levels.hi - levels.lo) * 0.006;
+  const data = [{
+    type: "surface", uid: "surface3d", x: s.grid.x, y: s.grid.y, z: zT, colorscale: SURFACE_SCALE, showscale: false,
+    opacity: 0.96, hoverinfo: "skip",
+    contours: { z: { show: true, start: levels.lo, end: levels.hi, size: (levels.hi - levels.lo) / 22,
+      color: "rgba(29,36,51,0.28)", width: 1, usecolormap: false } },
+    lighting: { ambient: 0.8, diffuse: 0.45, specular: 0.05, roughness: 0.9 },
+  }];
+  const runs = run && run.surfaceKey === s.surfaceKey ? run.runs : [];
+  const now = { x: [], y: [], z: [], color: [] };
+  runs.forEach((r, i) => {
+    const keep = r.path.map((p) => inBox(p, domain));
+    const z = r.loss.map((f, t) => (keep[t] ? levels.fwd(f) + lift : null));
+    data.push({
+      type: "scatter3d", mode: r.path.length <= 600 ? "lines+markers" : "lines", uid: `path3d-${i}`, name: names[i],
+      x: r.path.map((p, t) => (keep[t] ? p[0] : null)), y: r.path.map((p, t) => (keep[t] ? p[1] : null)), z,
+      line: { color: colors[i], width: 5 }, marker: { color: colors[i], size: 2.2 },
+      hovertemplate: `<b>${names[i]}</b><br>t = %{pointNumber}<extra></extra>`,
+    });
+    if (r.path.length) {
+      const k = indexAt(r, s.t);
+      now.x.push(keep[k] ? r.path[k][0] : null); now.y.push(keep[k] ? r.path[k][1] : null);
+      now.z.push(z[k]); now.color.push(colors[i]);
+    }
+  });
+  const minima = (info.minima || []).slice(0, 40);
+  if (minima.length) {
+    data.push({ type: "scatter3d", mode: "markers", uid: "minima3d", name: "minima", hoverinfo: "skip",
+      x: minima.map((m) => m.x), y: minima.map((m) => m.y), z: minima.map((m) => levels.fwd(m.f) + lift),
+      marker: { symbol: "diamond", size: 5, color: "#FFD23F", line: { color: INK, width: 1 } } });
+  }
+  data.push({ type: "scatter3d", mode: "markers", uid: "start3d", name: "start", hoverinfo: "skip",
+    x: [s.start[0]], y: [s.start[1]], z: [s.startF === null || s.startF === undefined ? null : levels.fwd(s.startF) + lift],
+    marker: { size: 6, color: "#fff", line: { color: INK, width: 2 } } });
+  data.push({ type: "scatter3d", mode: "markers", uid: "now3d", name: "now", hoverinfo: "skip", ...now3(now) });
+  const ax = (title, range) => ({ title: { text: title }, range, backgroundcolor: "#faf7f0", gridcolor: "#e3e1da",
+    showbackground: true, zeroline: false, tickfont: { size: 10, color: MUTED } });
+  const layout = {
+    font: FONT, margin: { l: 0, r: 0, t: 0, b: 0 }, paper_bgcolor: "rgba(0,0,0,0)", showlegend: false,
+    uirevision: s.revision,
+    scene: {
+      xaxis: ax("x", domain.x), yaxis: ax("y", domain.y),
+      zaxis: { ...ax("f", [levels.lo, levels.hi + lift * 4]), ...levels.ticks() },
+      aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.6 },
+      camera: { eye: { x: -1.35, y: -1.45, z: 1.05 } },
+    },
+  };
+  return { data, layout, levels };
+}
+
+function now3(now) {
+  return { x: now.x, y: now.y, z: now.z, marker: { size: 6, color: now.color, line: { color: "#fff", width: 1 } } };
+}
