@@ -209,7 +209,7 @@ def phase_theory(surface: Surface, name: str, values: Mapping[str, Any],
     return out
 
 
-def _along(values: Mapping[str, Any], axes: Sequence[Axis], other: Axis, key: str, samples: np.ndarray):
+def _along(values: Mapping[str, Any], other: Axis, key: str, samples: np.ndarray):
     """A hyperparameter's value along the boundary curve: the samples if it is the other axis."""
     if key == other.name:
         return samples
@@ -224,15 +224,15 @@ def _boundary(name: str, values: Mapping[str, Any], axes: Sequence[Axis],
         return []
     other = _other(axes, "lr")
     samples = other.values(BOUNDARY_POINTS)
-    wd = _along(values, axes, other, "weight_decay", samples)
+    wd = _along(values, other, "weight_decay", samples)
     lam_min, lam_max = eigenvalues.min() + wd, eigenvalues.max() + wd
     with np.errstate(all="ignore"):
         if name == "gd":
             eta_max, formula = 2.0 / lam_max, "η = 2/(λmax + wd)"
         else:
-            mu = _along(values, axes, other, "momentum", samples)
+            mu = _along(values, other, "momentum", samples)
             if name == "momentum":
-                tau = _along(values, axes, other, "dampening", samples)
+                tau = _along(values, other, "dampening", samples)
                 eta_max, formula = 2.0 * (1.0 + mu) / ((1.0 - tau) * lam_max), "η = 2(1+μ)/((1−τ)(λmax + wd))"
             else:
                 eta_max, formula = 2.0 * (1.0 + mu) / ((1.0 + 2.0 * mu) * lam_max), "η = 2(1+μ)/((1+2μ)(λmax + wd))"
