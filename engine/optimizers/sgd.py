@@ -41,8 +41,14 @@ def gd(lr=0.01, weight_decay=0.0) -> Optimizer:
 
     g ← ∇f(x) + wd·x;  x ← x − η g.   Defaults: η = 0.01, wd = 0.
     """
-    opt = _sgd("gd", lr, 0.0, 0.0, weight_decay, False)
-    return opt._replace(hparams={"lr": lr, "weight_decay": weight_decay})
+    def init(params):
+        return SGDState(0, np.zeros(0))  # no velocity: torch keeps no buffer when momentum = 0
+
+    def update(grads, state, params, lr):
+        # the hot loop of basin maps and phase diagrams: two array operations, no buffer arithmetic
+        return params - lr * add_weight_decay(grads, params, weight_decay), SGDState(state.step + 1, state.buf)
+
+    return Optimizer(init, update, "gd", {"lr": lr, "weight_decay": weight_decay})
 
 
 def momentum(lr=0.01, momentum=0.9, dampening=0.0, weight_decay=0.0) -> Optimizer:
