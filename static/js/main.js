@@ -2,14 +2,19 @@
 // mount views (one ES module per view, loaded on first use) and wire the header actions.
 //
 // Adding a view: add (key, title) to VIEWS in app/api/routes/pages.py, a partial templates/views/<key>.html
-// and a module static/js/views/<key>.js exporting mount(section, ctx) → {show?, hide?, exportAs?}.
+// and a module static/js/views/<key>.js exporting mount(section, ctx) → {show?, exportAs?(kind)}.
+// ctx = {store, catalog: {surfaces, optimizers, schedules}, limits, ui: {error, clearError, toast}, hooks}.
+// The store is shared (surface, optimizers, ... carry over between views); a view keeps
+// hooks.busy / hooks.version / hooks.lastRun current and calls hooks.markReady() after its first render.
 
 import { getJSON } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { createStore, decodeState, defaultState } from "./state.js";
 
 const config = JSON.parse(document.body.dataset.config || "{}");
-const LOADERS = { paths: () => import("./views/paths.js") };
+// one ES module per view, named by the server's view list (app/api/routes/pages.py VIEWS)
+const LOADERS = Object.fromEntries((config.views || [{ key: "paths" }])
+  .map((v) => [v.key, () => import(`./views/${v.key}.js`)]));
 
 // ---- test / debugging hooks: window.__losslab ----------------------------------------------------
 let markReady;

@@ -84,8 +84,13 @@ IMPORT = re.compile(r"""(?:^|\n)\s*import\s[^;]*?from\s+["'](\.[^"']+)["']|impor
 
 
 def test_every_relative_es_module_import_resolves_and_files_stay_small():
-    """Walk the import graph from main.js: every relative import names a file that exists."""
-    seen, todo = set(), [STATIC / "js" / "main.js"]
+    """Walk the import graph from main.js and every view module (main.js imports views/<key>.js for
+    each key of the server's VIEWS): every relative import names a file that exists."""
+    from app.api.routes.pages import VIEWS
+
+    seen, todo = set(), [STATIC / "js" / "main.js", *(STATIC / "js" / "views" / f"{key}.js" for key, _ in VIEWS)]
+    for key, _ in VIEWS:
+        assert (ROOT / "templates" / "views" / f"{key}.html").is_file()
     while todo:
         path = todo.pop()
         if path in seen:

@@ -86,7 +86,11 @@ class PathsView {
       await task(ac.signal);
       return true;
     } catch (err) {
-      if (!isAbort(err)) { this.ctx.ui.error(err, err.name === "ApiError" ? "api" : "app"); this.errored = true; }
+      if (!isAbort(err)) {
+        const api = err.name === "ApiError";
+        this.ctx.ui.error(api ? this.explain(err.message) : err, api ? "api" : "app");
+        this.errored = true;
+      }
       return false;
     } finally {
       this.pending.delete(token);
@@ -190,6 +194,12 @@ class PathsView {
   }
 
   names() { return displayNames(this.store.get().opt); }
+
+  /** "optimizers[0].lr: …" → "GD — optimizers[0].lr: …" so the message says which card to fix. */
+  explain(message) {
+    const names = this.names();
+    return message.replace(/optimizers\[(\d+)\]/g, (m, i) => (names[i] ? `${names[i]} — ${m}` : m));
+  }
 
   exportAs(kind) {
     const run = this.scene.run;
