@@ -45,12 +45,13 @@ const YAXIS = {
 /** y value at step t of a series (lr has one entry fewer than the path). */
 export const valueAt = (y, t) => (y.length ? y[Math.max(0, Math.min(t, y.length - 1))] : null);
 
-/** Log axes: one tick per decade (or every few) when the data spans enough decades, else Plotly's choice. */
+/** Log axes: one tick per decade (or every few) when the data spans several decades, else 1-2-5 ticks. */
 function decadeTicks(data) {
   let lo = Infinity; let hi = -Infinity;
   for (const tr of data) for (const v of tr.y || []) if (v > 0) { if (v < lo) lo = v; if (v > hi) hi = v; }
   const span = Math.log10(hi / lo);
-  if (!(span >= 1.2)) return undefined;
+  if (!Number.isFinite(span)) return undefined;
+  if (span < 1.2) return "D2"; // under a decade: label 2 and 5 only, not every digit
   return Math.max(1, Math.ceil(span / 4));
 }
 

@@ -72,7 +72,7 @@ export function surfaceFigure(s) {
       xaxis: ax("x", domain.x), yaxis: ax("y", domain.y),
       zaxis: { ...ax("f", [levels.lo, levels.hi + lift * 4]), ...levels.ticks() },
       aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.6 },
-      camera: { eye: { x: -1.35, y: -1.45, z: 1.05 } },
+      camera: { eye: { x: -1.0, y: -1.5, z: 1.8 } },
     },
   };
   return { data, layout, levels };

@@ -140,6 +140,12 @@ export class Renderer {
       return h("li", { style: `--c:${colors[i]}`, "data-testid": "legend-item", "data-status": r.status },
         h("span", { class: "legend-line", "aria-hidden": "true" }), h("span", { class: "legend-name" }, names[i]), status);
     });
+    // keys for the marks that are not optimizers
+    const info = this.view.scene.info || {};
+    const key = (sym, text, title) => h("li", { class: "legend-key", title }, h("span", { class: "key-sym", "aria-hidden": "true" }, sym), text);
+    if (info.minima?.length) items.push(key("★", "minimum", "stationary point with a positive definite Hessian"));
+    if (info.saddles?.length && info.saddles.length <= 40) items.push(key("✕", "saddle", "stationary point with an indefinite Hessian"));
+    items.push(key("⟷", "Hessian axes ∝ |λ|", "eigenvectors of the Hessian, drawn both ways, length proportional to |λ|; red where λ < 0"));
     this.el.legend.replaceChildren(...items);
   }
 
