@@ -1,0 +1,411 @@
+"""/api/network/train (+ /stream): the request with its limits and work bound, and the response shapes.
+
+The request models validate against the engine's own tables (dataset registry, activations,
+losses, inits, plane methods), so a bad name is a 422 listing the allowed values. The
+response models document the JSON the routes build (app/api/routes/network.py).
+
+The work bound is documented on `NetworkTrainRequest` (it shows in /docs).
+"""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
+
+from app.errors import EngineInputError
+from app.schemas.common import OptimizerSpec, ScheduleSpec, Strict
+from app.settings import Limits
+from engine.nn import MLP, Dataset, make_dataset
+from engine.nn.datasets import REGISTRY as DATASETS
+from engine.nn.losses import ACTIVATIONS, LOSSES
+from engine.nn.mlp import INITS
+from engine.nn.planes import METHODS
+
+MAX_STEPS = 5000
+MAX_PLANE_N = 101
+MAX_DECISION_N = 101
+MAX_SNAPSHOTS = 20
+MAX_WORK = 2 * 10**10  # multiply-adds per request (see the module docstring)
+MAX_RECORDED = 10**7  # recorded weight floats (K·R·d), 80 MB
+AUTO_RECORDS = 500  # record_every = null records at most this many steps per run...
+AUTO_RECORDED = 2 * 10**6  # ...and at most this many weight floats in all (keeps the PCA cheap)
+HVP_COST = 5  # one Hessian-vector product ≈ 5 forward passes (R-operator forward + backward)
+ACTIVATION_COST = 20  # one hidden unit of one example ≈ 20 multiply-adds (φ, φ', temporaries), measured
+
+SEED = Field(default=0, ge=0, le=2**32 - 1)
+
+
+class DatasetSpec(Strict):
+    """A generated dataset (see GET /api/network/datasets); omitted params take their defaults."""
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"name": "moons", "n": 200, "seed": 0, "params": {"noise": 0.1}},
+        {"name": "regression", "n": 300, "params": {"rho": 0.9, "scale_ratio": 10}}]}}
+
+    name: str = Field(default="moons", description="dataset: " + ", ".join(DATASETS), examples=["moons"])
+    n: int = Field(default=200, ge=4, le=5000, description="number of examples (4..5000)")
+    seed: int = SEED
+    params: dict[str, float] = Field(default_factory=dict, examples=[{"noise": 0.1}], description=(
+        "generator parameters, e.g. noise (moons, circles, xor, spirals), factor (circles), turns (spirals), "
+        "separation and std (blobs), rho and scale_ratio (regression)"))
+    _data: Dataset | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _build(self) -> DatasetSpec:
+        if self.name not in DATASETS:
+            raise ValueError(f"unknown dataset '{self.name}'; allowed: {', '.join(DATASETS)}")
+        self._data = make_dataset(self.name, self.n, self.seed, **self.params)
+        return self
+
+    @property
+    def data(self) -> Dataset:
+        assert self._data is not None
+        return self._data
+
+
+class ModelSpec(Strict):
+    """2 inputs → hidden widths (activation) → 1 linear output; weights from `init` and `seed`."""
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"hidden": [16, 16], "activation": "tanh", "loss": "bce", "init": "he", "seed": 0},
+        {"hidden": [], "loss": "mse", "init": "normal", "sigma": 0.5}]}}
+
+    hidden: list[Annotated[int, Field(ge=1, le=256)]] = Field(
+        default=[16, 16], max_length=4, description="hidden layer widths (0 to 4 layers, each 1..256); [] is linear")
+    activation: Literal[ACTIVATIONS] = Field(default="tanh", description="hidden activation φ")  # type: ignore[valid-type]
+    loss: Literal[LOSSES] | None = Field(default=None, description=(  # type: ignore[valid-type]
+        "mse: E = (1/2N)·Σ(f − y)², Bishop's ½ (torch's MSELoss is twice this); bce: binary cross-entropy "
+        "on the logit f (classification only). Default: bce for classification sets, mse for regression"))
+    init: Literal[INITS] = Field(default="he", description=(  # type: ignore[valid-type]
+        "initial weights: he N(0, 2/fan_in), xavier U(±√(6/(fan_in+fan_out))), normal N(0, σ²); biases 0"))
+    sigma: float = Field(default=0.1, gt=0, le=10, description="σ of the normal init")
+    seed: int = SEED
+
+
+class PlaneSpec(Strict):
+    """A 2D slice w(α, β) = c + α·d₁ + β·d₂ of weight space, with the loss over an n×n grid."""
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"method": "pca", "n": 31}, {"method": "random", "n": 41, "span": 1.0, "seed": 3},
+        {"method": "hessian", "n": 31, "center": "final", "run": 1}]}}
+
+    method: Literal[METHODS] = Field(default="pca", description=(  # type: ignore[valid-type]
+        "random: filter-normalized random directions (Li et al. 2018; α, β in units of each neuron's weight "
+        "norm); hessian: top two Hessian eigenvectors at the centre (unit, with eigenvalues); pca: top two "
+        "principal directions of all recorded trajectories (unit, with explained-variance ratios)"))
+    n: int = Field(default=31, ge=2, le=MAX_PLANE_N, description=f"grid points per axis (2..{MAX_PLANE_N})")
+    span: float | None = Field(default=None, gt=0, le=1000, description=(
+        "the grid covers [−span, span]²; null: just cover every projected path (×1.25), or 1 without paths"))
+    center: Literal["final", "init"] = Field(default="final", description=(
+        "final: the last recorded weights of optimizer `run`; init: the common initial weights"))
+    run: int = Field(default=0, ge=0, le=11, description="index of the optimizer whose final weights are the centre")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the random directions / Lanczos start")
+    iters: int = Field(default=30, ge=2, le=100, description="Lanczos iterations (Hessian plane)")
+
+
+class DecisionSpec(Strict):
+    """P(class 1 | x) over a grid covering the data (classification sets only)."""
+
+    n: int = Field(default=51, ge=2, le=MAX_DECISION_N, description=f"grid points per axis (2..{MAX_DECISION_N})")
+    snapshots: int = Field(default=0, ge=0, le=MAX_SNAPSHOTS, description=(
+        "also the grid at this many recorded steps per optimizer, evenly spaced from step 0 to the end"))
+
+
+EXAMPLE = {
+    "dataset": {"name": "moons", "n": 200, "seed": 0, "params": {"noise": 0.1}},
+    "model": {"hidden": [16, 16], "activation": "tanh", "loss": "bce", "init": "he", "seed": 0},
+    "optimizers": [{"name": "gd", "lr": 0.5}, {"name": "momentum", "lr": 0.1, "momentum": 0.9},
+                   {"name": "adam", "lr": 0.01}],
+    "steps": 300, "batch_size": None, "schedule": {"name": "constant"}, "sharpness_every": 25,
+    "plane": {"method": "pca", "n": 31}, "decision": {"n": 51, "snapshots": 4},
+}
+
+
+class NetworkTrainRequest(Strict):
+    """Train a small MLP with several optimizers from the same initial weights.
+
+    Work bound. Every request is priced before anything runs and refused with a 422 naming the
+    limit when the total is over MAX_WORK = 2e10. The unit is one multiply-add; one example through one
+    weight vector costs c = d + 20·H (d parameters, H = hidden units + 1 output: each activation
+    costs about as much as 20 weights, measured), and with K optimizers, N examples, batch B,
+    R recorded and S sharpness steps:
+
+        train      2·K·steps·B·c          (forward + backward)
+        record     K·R·N·c                (full-data loss and accuracy)
+        sharpness  5·K·S·iters·N·c        (`iters` Hessian-vector products per λmax)
+        plane      n²·N·c  (+ 5·iters·N·c for a Hessian plane, + T·d·min(T, d) for a PCA plane, T = K·R)
+        decision   K·(1 + snapshots)·n_dec²·c
+
+    At the limit a request takes roughly 5–15 s on one core. Recorded weights (K·R·d floats) are
+    bounded by 1e7 (memory).
+    """
+
+    model_config = {"json_schema_extra": {"examples": [EXAMPLE]}}
+
+    dataset: DatasetSpec = Field(default_factory=DatasetSpec, description="the data (generated from a seed)")
+    model: ModelSpec = Field(default_factory=ModelSpec, description="the network and its initial weights")
+    optimizers: list[OptimizerSpec] = Field(min_length=1, max_length=12, description=(
+        "1 to 12 optimizer specs (as /api/run; newton is not available for networks), all from the same "
+        "initial weights and the same minibatch sequence"))
+    steps: int = Field(default=300, ge=1, le=MAX_STEPS, description=f"updates per optimizer (1..{MAX_STEPS})")
+    batch_size: int | None = Field(default=None, ge=1, le=5000, description=(
+        "minibatch size (a fresh seeded permutation each epoch, last batch may be smaller); null = full batch"))
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule for every optimizer")
+    shuffle_seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the minibatch permutations")
+    record_every: int | None = Field(default=None, ge=1, le=MAX_STEPS, description=(
+        "record loss, accuracy and weights every k steps (and at the last step); null: the smallest k giving "
+        f"≤ {AUTO_RECORDS} records per run, ≤ {AUTO_RECORDED:.0e} recorded weight floats and recording at most "
+        "a quarter of the work bound"))
+    sharpness_every: int | None = Field(default=None, ge=1, le=MAX_STEPS, description=(
+        "measure λmax of the full-data Hessian every k steps (and at the last step), to compare with 2/η; "
+        "null = off"))
+    sharpness_iters: int = Field(default=20, ge=2, le=50, description="Lanczos iterations per λmax")
+    plane: PlaneSpec | None = Field(default=None, description="the landscape plane and projected paths; null = none")
+    decision: DecisionSpec | None = Field(default_factory=DecisionSpec, description=(
+        "decision-boundary grids (ignored for regression); null = none"))
+    _model: MLP | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check(self) -> NetworkTrainRequest:
+        for index, spec in enumerate(self.optimizers):
+            if spec.name == "newton" or spec.optimizer.needs_hessian:
+                raise ValueError(f"optimizers[{index}]: newton is not available for networks (it needs the full "
+                                 "d×d Hessian); use gd, momentum, nesterov, adagrad, rmsprop, adam, adamw or adadelta")
+        task = self.dataset.data.task
+        if self.model.loss is None:
+            self.model.loss = "bce" if task == "classification" else "mse"
+        if self.model.loss == "bce" and task != "classification":
+            raise ValueError(f"model.loss 'bce' needs a classification dataset; '{self.dataset.name}' is a "
+                             "regression set: use 'mse'")
+        if self.plane is not None and self.plane.center == "final" and self.plane.run >= len(self.optimizers):
+            raise ValueError(f"plane.run = {self.plane.run} but there are {len(self.optimizers)} optimizers "
+                             f"(allowed 0..{len(self.optimizers) - 1})")
+        self._model = MLP(self.model.hidden, self.model.activation, self.model.loss)
+        if self.record_every is None:
+            K, d = len(self.optimizers), self._model.d
+            self.record_every = auto_record_every(self.steps, K, d, K * self.dataset.n * self.unit_cost())
+        return self
+
+    @property
+    def mlp(self) -> MLP:
+        assert self._model is not None
+        return self._model
+
+    @property
+    def classification(self) -> bool:
+        return self.dataset.data.task == "classification"
+
+    def unit_cost(self) -> int:
+        """c = d + 20·H: one example through one weight vector, in multiply-adds."""
+        return self.mlp.d + ACTIVATION_COST * (sum(self.model.hidden) + 1)
+
+    def records(self) -> int:
+        """Recorded steps per run: 0, k, 2k, … and the last."""
+        return records(self.steps, self.record_every or 1)
+
+    def work(self) -> dict[str, int]:
+        """The estimated cost of each part in multiply-adds (see the class docstring)."""
+        K, N, d, steps = len(self.optimizers), self.dataset.n, self.mlp.d, self.steps
+        c = self.unit_cost()
+        B = min(self.batch_size or N, N)
+        R = self.records()
+        parts = {"train": 2 * K * steps * B * c, "record": K * R * N * c, "sharpness": 0, "plane": 0, "decision": 0}
+        if self.sharpness_every:
+            parts["sharpness"] = HVP_COST * K * records(steps, self.sharpness_every) * self.sharpness_iters * N * c
+        if self.plane is not None:
+            parts["plane"] = self.plane.n ** 2 * N * c
+            if self.plane.method == "hessian":
+                parts["plane"] += HVP_COST * self.plane.iters * N * c
+            elif self.plane.method == "pca":
+                T = K * R
+                parts["plane"] += T * d * min(T, d)
+        if self.decision is not None and self.classification:
+            parts["decision"] = K * (1 + self.decision.snapshots) * self.decision.n ** 2 * c
+        return {**parts, "total": sum(parts.values()), "limit": MAX_WORK}
+
+    def check_limits(self, limits: Limits) -> None:
+        """422 for what the settings forbid or what would cost too much (named, with the limit)."""
+        checks = [
+            (["body", "model", "hidden"], any(w > limits.max_hidden_width for w in self.model.hidden),
+             f"hidden widths {self.model.hidden}: each must be ≤ {limits.max_hidden_width}"),
+            (["body", "model", "hidden"], len(self.model.hidden) > limits.max_depth,
+             f"depth {len(self.model.hidden)} is over the limit {limits.max_depth}"),
+            (["body", "dataset", "n"], self.dataset.n > limits.max_dataset_n,
+             f"dataset n = {self.dataset.n} is over the limit {limits.max_dataset_n}"),
+            (["body", "optimizers"], len(self.optimizers) > limits.max_optimizers,
+             f"{len(self.optimizers)} optimizers; the limit is {limits.max_optimizers}"),
+            (["body", "steps"], self.steps > limits.max_steps,
+             f"steps = {self.steps} is over the limit {limits.max_steps}"),
+        ]
+        for loc, bad, message in checks:
+            if bad:
+                raise EngineInputError(loc, message)
+        recorded = len(self.optimizers) * self.records() * self.mlp.d
+        if recorded > MAX_RECORDED:
+            raise EngineInputError(["body", "record_every"], (
+                f"too many recorded weights: {len(self.optimizers)} optimizers × {self.records()} records × "
+                f"{self.mlp.d} parameters = {recorded} floats; the limit is {MAX_RECORDED}; raise record_every"))
+        work = self.work()
+        if work["total"] > MAX_WORK:
+            parts = ", ".join(f"{k} {v:.2e}" for k, v in work.items() if k not in ("total", "limit") and v)
+            raise EngineInputError(["body"], (
+                f"too much work: about {work['total']:.2e} multiply-adds ({parts}); the limit is "
+                f"{MAX_WORK:.0e}; lower steps, dataset n, widths, optimizers, batch_size, plane n, decision n "
+                "or the sharpness/record frequency"))
+
+
+def records(steps: int, every: int) -> int:
+    """Number of t in {0, every, 2·every, …} ∪ {steps}."""
+    return steps // every + 1 + (steps % every != 0)
+
+
+def auto_record_every(steps: int, K: int, d: int, record_cost: int) -> int:
+    """The smallest k with ≤ AUTO_RECORDS records per run, K·records·d ≤ AUTO_RECORDED weight floats
+    and records·record_cost ≤ MAX_WORK/4 (recording never dominates the budget); at least 1."""
+    k = max(1, ceil(steps / AUTO_RECORDS))
+    while k < steps and (K * records(steps, k) * d > AUTO_RECORDED or records(steps, k) * record_cost > MAX_WORK // 4):
+        k = max(k + 1, ceil(k * 1.25))
+    return min(k, steps)
+
+
+# ---- response shapes (documentation of what the routes return) ------------------------------
+
+Floats = list[float | None]
+Grid = list[list[float | None]]
+
+
+class DatasetOut(BaseModel):
+    name: str
+    title: str
+    task: Literal["classification", "regression"]
+    params: dict[str, Any] = Field(description="every generator parameter as used, plus n and seed")
+    X: list[list[float]] = Field(description="the n points [x₁, x₂] (for the scatter plot)")
+    y: list[float] = Field(description="labels 0/1 (classification) or targets (regression)")
+
+
+class ModelOut(BaseModel):
+    hidden: list[int]
+    activation: str
+    loss: str = Field(description="mse (E = (1/2N)·Σ(f − y)², Bishop's ½) or bce (on logits)")
+    n_in: int
+    n_params: int = Field(description="d, the length of the flat weight vector")
+    layout: list[dict[str, Any]] = Field(description=(
+        "per layer: W shape [out, in] and the offsets of W (row-major, row i = neuron i's incoming weights) "
+        "and b in the flat vector"))
+    init: dict[str, Any] = Field(description="{scheme, sigma, seed} of the initial weights")
+
+
+class SharpnessOut(BaseModel):
+    steps: list[int] = Field(description="steps at which λmax was measured")
+    lam_max: Floats = Field(description="largest Hessian eigenvalue of the full-data loss (Lanczos on exact HVPs)")
+    eta: Floats = Field(description="the scheduled lr η_t of the update at that step")
+    two_over_eta: Floats = Field(description="2/η_t: GD on a quadratic with λmax above it diverges (edge of stability)")
+
+
+class FinalOut(BaseModel):
+    step: int = Field(description="the last recorded step (the last finite one if the run diverged)")
+    loss: float | None
+    accuracy: float | None = Field(description="share of correctly classified examples; null for regression")
+
+
+class NetworkRunOut(BaseModel):
+    optimizer: dict[str, Any] = Field(description="{name, label, every effective hyperparameter}")
+    status: Literal["ok", "diverged"]
+    diverged_at: int | None = Field(description="the step whose loss or gradient was non-finite; null if none")
+    steps: list[int] = Field(description="recorded steps: 0, k, 2k, … and the last (loss[t] belongs to steps[t])")
+    loss: Floats = Field(description="full-data loss E(w) at each recorded step")
+    accuracy: Floats | None = Field(description="full-data accuracy at each recorded step; null for regression")
+    sharpness: SharpnessOut
+    final: FinalOut
+
+
+class PathOut(BaseModel):
+    run: int = Field(description="index of the optimizer")
+    steps: list[int] = Field(description="the recorded steps of the path")
+    alpha: Floats = Field(description="plane coordinate α of each recorded weight vector (least squares)")
+    beta: Floats = Field(description="plane coordinate β")
+    residual: Floats = Field(description="distance ‖w − c − α·d₁ − β·d₂‖ of the true weights from the plane")
+    explained_variance: float | None = Field(description=(
+        "share of this path's variance (about its mean) lying in the plane, 0..1: how much of the path "
+        "the picture shows"))
+
+
+class PlaneOut(BaseModel):
+    method: Literal["random", "hessian", "pca"]
+    center: dict[str, Any] = Field(description="{kind: final|init, run, step} of the centre c")
+    n: int
+    span: float = Field(description="the grid covers [−span, span]²")
+    alpha: Floats = Field(description="n coordinates along d₁ (x axis)")
+    beta: Floats = Field(description="n coordinates along d₂ (y axis)")
+    loss: Grid = Field(description="loss[i][j] = E(c + alpha[j]·d₁ + beta[i]·d₂), Plotly's z layout")
+    zmin: float | None
+    zmax: float | None
+    eigenvalues: Floats | None = Field(description="hessian: the two eigenvalues of d₁, d₂ (descending)")
+    explained_variance: Floats | None = Field(description="pca: explained-variance ratios of d₁, d₂")
+    direction_norms: Floats = Field(description="‖d₁‖, ‖d₂‖ (1 for hessian and pca)")
+    paths: list[PathOut] = Field(description="every run projected on the plane, in request order")
+
+
+class SnapshotOut(BaseModel):
+    step: int
+    prob: Grid
+
+
+class DecisionRunOut(BaseModel):
+    run: int
+    step: int = Field(description="the step of the final weights")
+    prob: Grid = Field(description="prob[i][j] = P(class 1 | (x[j], y[i])) for the final weights")
+    snapshots: list[SnapshotOut] = Field(description="the same grid at evenly spaced recorded steps")
+
+
+class DecisionOut(BaseModel):
+    x: list[float] = Field(description="n grid x-coordinates (data bounding box + 10 %)")
+    y: list[float] = Field(description="n grid y-coordinates")
+    runs: list[DecisionRunOut]
+
+
+class NetworkTrainResponse(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{
+        "dataset": {"name": "moons", "title": "Two moons", "task": "classification",
+                    "params": {"noise": 0.1, "n": 4, "seed": 0},
+                    "X": [[0.98, 0.21], [1.9, 0.02], [-0.95, 0.3], [0.1, -0.2]], "y": [0, 1, 0, 1]},
+        "model": {"hidden": [2], "activation": "tanh", "loss": "bce", "n_in": 2, "n_params": 9,
+                  "layout": [{"W": [2, 2], "w_start": 0, "b_start": 4}, {"W": [1, 2], "w_start": 6, "b_start": 8}],
+                  "init": {"scheme": "he", "sigma": 0.1, "seed": 0}},
+        "steps": 2, "batch_size": None, "schedule": {"name": "constant"}, "shuffle_seed": 0, "record_every": 1,
+        "sharpness_every": 1, "sharpness_iters": 20,
+        "work": {"train": 216, "record": 108, "sharpness": 10800, "plane": 1305, "decision": 81,
+                 "total": 12510, "limit": MAX_WORK},
+        "runs": [{"optimizer": {"name": "gd", "label": "gd", "lr": 0.5, "momentum": 0.0, "dampening": 0.0,
+                                "weight_decay": 0.0, "nesterov": False},
+                  "status": "ok", "diverged_at": None, "steps": [0, 1, 2], "loss": [0.71, 0.65, 0.61],
+                  "accuracy": [0.5, 0.75, 0.75],
+                  "sharpness": {"steps": [0, 1, 2], "lam_max": [0.42, 0.4, 0.39], "eta": [0.5, 0.5, 0.5],
+                                "two_over_eta": [4.0, 4.0, 4.0]},
+                  "final": {"step": 2, "loss": 0.61, "accuracy": 0.75}}],
+        "plane": {"method": "pca", "center": {"kind": "final", "run": 0, "step": 2}, "n": 3, "span": 0.3,
+                  "alpha": [-0.3, 0, 0.3], "beta": [-0.3, 0, 0.3],
+                  "loss": [[0.7, 0.66, 0.63], [0.66, 0.61, 0.58], [0.64, 0.6, 0.57]], "zmin": 0.57, "zmax": 0.7,
+                  "eigenvalues": None, "explained_variance": [0.99, 0.01], "direction_norms": [1.0, 1.0],
+                  "paths": [{"run": 0, "steps": [0, 1, 2], "alpha": [-0.24, -0.09, 0.0], "beta": [0.0, 0.0, 0.0],
+                             "residual": [0.0, 0.0, 0.0], "explained_variance": 1.0}]},
+        "decision": {"x": [-1.2, 0.5, 2.2], "y": [-0.4, 0.1, 0.6],
+                     "runs": [{"run": 0, "step": 2, "prob": [[0.6, 0.5, 0.4], [0.5, 0.5, 0.5], [0.4, 0.5, 0.6]],
+                               "snapshots": []}]},
+    }]}}
+
+    dataset: DatasetOut
+    model: ModelOut
+    steps: int
+    batch_size: int | None
+    schedule: dict[str, Any]
+    shuffle_seed: int
+    record_every: int = Field(description="the recording interval used (resolved when the request gave null)")
+    sharpness_every: int | None
+    sharpness_iters: int
+    work: dict[str, int] = Field(description="estimated cost per part in multiply-adds, total and limit (see /docs)")
+    runs: list[NetworkRunOut] = Field(description="one per optimizer, in request order")
+    plane: PlaneOut | None
+    decision: DecisionOut | None = Field(description="null for regression sets or when not requested")
