@@ -17,12 +17,15 @@ SECURITY_HEADERS = [
 ]
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
-    """Answer 413 for a body over `max_bytes`, by Content-Length or by counting a chunked body."""
+    """Answer 413 for a body over `max_bytes`, by Content-Length or by counting a chunked body.
+
+    The body is read here, in full (at most `max_bytes`), before the app sees the request:
+    an oversized chunked body must be refused before parsing, and raising from inside the
+    app's `receive` would be caught by FastAPI's body reader and turned into a 400. The
+    buffered body is then replayed to the app as one message; later `receive` calls go to
+    the server, so a streaming response still hears the client's disconnect.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -31,33 +34,35 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = SafeJSONResponse({"detail": f"request body exceeds {self.max_bytes} bytes"}, status_code=413)
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await too_large(scope, receive, send)
+            await self._too_large(scope, receive, send)
             return
-        seen = 0
-        started = False
-
-        async def counted_receive() -> Message:
-            nonlocal seen
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":  # the client left before sending its body
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
 
-        try:
-            await self.app(scope, counted_receive, tracked_send)
-        except _TooLarge:
-            if not started:
-                await too_large(scope, receive, send)
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = SafeJSONResponse({"detail": f"request body exceeds {self.max_bytes} bytes"}, status_code=413)
+        await response(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:

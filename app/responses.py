@@ -27,7 +27,28 @@ def _default(value: Any) -> Any:
 
 
 def dumps(content: Any) -> bytes:
-    return orjson.dumps(content, default=_default, option=OPTIONS)
+    try:
+        return orjson.dumps(content, default=_default, option=OPTIONS)
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits, which a 422 may echo back from the request
+        return orjson.dumps(_clip_big_ints(content), default=_default, option=OPTIONS)
+
+
+INT64 = (-(2**63), 2**64 - 1)  # orjson writes int64 and uint64
+
+
+def _clip_big_ints(value: Any) -> Any:
+    """The same structure with every integer orjson cannot write as a float (null if it overflows)."""
+    if isinstance(value, dict):
+        return {k: _clip_big_ints(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clip_big_ints(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+        try:
+            return float(value)
+        except OverflowError:
+            return None
+    return value
 
 
 class SafeJSONResponse(JSONResponse):

@@ -25,7 +25,10 @@ Interval = Annotated[list[Coordinate], Field(min_length=2, max_length=2, descrip
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Base of every request model: unknown fields are errors (typos are caught), and so are
+    wrong JSON types (strict: `"steps": true` or `"lr": "0.1"` is a 422, not silently 1 or 0.1)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Domain(Strict):
@@ -66,8 +69,11 @@ class SurfaceRef(Strict):
     def _build(self) -> SurfaceRef:
         if self.name not in surface_names():
             raise ValueError(f"unknown surface '{self.name}'; allowed: {', '.join(surface_names())}")
-        self._surface = surface_from_ref(self.name, self.params, self.expr,
-                                         self.domain.as_tuple() if self.domain else None)
+        try:
+            self._surface = surface_from_ref(self.name, self.params, self.expr,
+                                             self.domain.as_tuple() if self.domain else None)
+        except ImportError as exc:  # a build without the formula module: a 422 that says so, not a 500
+            raise ValueError(f"surface '{self.name}' is not available in this build ({exc})") from exc
         return self
 
     @property
@@ -89,7 +95,8 @@ class OptimizerSpec(Strict):
     lr: float | None = Field(default=None, gt=0, le=100, description="learning rate η")
     momentum: float | None = Field(default=None, ge=0, le=0.999, description="momentum μ (momentum, nesterov, rmsprop)")
     dampening: float | None = Field(default=None, ge=0, le=1, description="dampening (momentum)")
-    weight_decay: float | None = Field(default=None, ge=0, le=10, description="weight decay (L2 for all, decoupled for adamw)")
+    weight_decay: float | None = Field(default=None, ge=0, le=10,
+                                       description="weight decay (L2 for all, decoupled for adamw)")
     betas: list[Annotated[float, Field(ge=0, lt=1)]] | None = Field(
         default=None, min_length=2, max_length=2, description="(β1, β2) of adam/adamw")
     eps: float | None = Field(default=None, ge=0, le=1, description="ε in the denominator")
