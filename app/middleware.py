@@ -9,12 +9,23 @@ from app.responses import SafeJSONResponse
 # Plotly injects inline styles (so style-src needs 'unsafe-inline'); scripts and connections are self only.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
-SECURITY_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
+# FastAPI's /docs (Swagger UI) and /redoc pages load their bundles from a CDN and start them with
+# an inline script; under CSP above they would render blank. They carry no user data, so they
+# get a policy that admits exactly those sources.
+DOCS_CDN = "https://cdn.jsdelivr.net"
+DOCS_CSP = (f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
+            f"style-src 'self' 'unsafe-inline' {DOCS_CDN} https://fonts.googleapis.com; "
+            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; worker-src 'self' blob:; "
+            "connect-src 'self'; font-src 'self' data: https://fonts.gstatic.com; object-src 'none'; "
+            "base-uri 'self'; frame-ancestors 'none'")
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+OTHER_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), *OTHER_HEADERS]
+DOCS_HEADERS = [(b"content-security-policy", DOCS_CSP.encode()), *OTHER_HEADERS]
 
 
 class BodyLimitMiddleware:
@@ -74,11 +85,13 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        extra = DOCS_HEADERS if scope.get("path") in DOCS_PATHS else SECURITY_HEADERS
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                headers += [(k, v) for k, v in extra if k not in present]
                 message["headers"] = headers
             await send(message)
 

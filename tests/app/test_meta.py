@@ -118,3 +118,25 @@ def test_schedules_follow_the_contract_table(client):
 def test_catalogues_are_deterministic(client):
     for path in ("/api/surfaces", "/api/optimizers"):
         assert client.get(path).content == client.get(path).content
+
+
+def csp_sources(header: str) -> dict[str, set[str]]:
+    directives = (part.split() for part in header.split(";") if part.strip())
+    return {d[0]: set(d[1:]) for d in directives}
+
+
+def test_docs_pages_are_allowed_to_load_what_they_reference(client):
+    """/docs and /redoc pull their bundles from a CDN and start them inline; their CSP must admit
+    exactly that, or the manual renders blank. The API keeps the strict policy."""
+    for path in ("/docs", "/redoc"):
+        response = client.get(path)
+        assert response.status_code == 200
+        policy = csp_sources(response.headers["content-security-policy"])
+        scripts = [src for src in response.text.split('src="')[1:]]
+        for src in (s.split('"')[0] for s in scripts):
+            origin = "/".join(src.split("/")[:3])
+            assert origin in policy["script-src"], (path, src)
+        assert "'unsafe-inline'" in policy["script-src"] or "<script>" not in response.text
+        assert policy["frame-ancestors"] == {"'none'"}
+    api = csp_sources(client.get("/api/health").headers["content-security-policy"])
+    assert api["script-src"] == {"'self'"}

@@ -116,3 +116,21 @@ def test_bad_stream_request_is_a_422_before_any_line(client):
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/json"
     assert strict_json(response.content)["detail"][0]["loc"] == ["body", "steps"]
+
+
+def test_a_failure_midway_ends_the_stream_with_an_error_line(client, monkeypatch):
+    """Headers are sent with the meta line, so a later failure is reported in-band."""
+    import app.api.routes.runs as runs_module
+
+    real = runs_module.iterate_runs
+
+    def failing(*args, **kwargs):
+        chunks = real(*args, **kwargs)
+        yield next(chunks)
+        raise FloatingPointError("engine blew up")
+
+    monkeypatch.setattr(runs_module, "iterate_runs", failing)
+    lines = stream(client, SCENES["default"])
+    assert [line["type"] for line in lines] == ["meta", "chunk", "error"]
+    assert "engine blew up" in lines[-1]["detail"]
+    assert strict_json(client.get("/api/health").content)["active_streams"] == 0
