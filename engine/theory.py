@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 
 LINEAR_METHODS = ("gd", "momentum", "nesterov")
+# ρ within this of 1 is not called stable: on a singular H the flat direction has ρ = 1 exactly,
+# which round-off can report as 1 − 6e-16 for momentum
+STABLE_MARGIN = 1e-12
 
 
 def quadratic_summary(eigenvalues: np.ndarray) -> dict[str, Any]:
@@ -119,7 +122,7 @@ def theory_block(surface, optimizers, schedule_name: str, paths: list[np.ndarray
     runs = []
     for i, opt in enumerate(optimizers):
         rho = spectral_radius(opt.name, opt.hparams, eigenvalues) if schedule_name == "constant" else None
-        entry: dict[str, Any] = {"predicted_rate": rho, "stable": None if rho is None else bool(rho < 1.0)}
+        entry: dict[str, Any] = {"predicted_rate": rho, "stable": None if rho is None else bool(rho < 1.0 - STABLE_MARGIN)}
         entry["eta_max_stable"] = eta_max_stable(opt.name, eigenvalues + opt.hparams.get("weight_decay", 0.0),
                                                  opt.hparams.get("momentum", 0.0))
         if paths is not None and minimum is not None and len(paths[i]):
