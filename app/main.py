@@ -8,6 +8,7 @@ import pkgutil
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -30,8 +31,9 @@ Non-finite numbers are sent as `null`; bad input is a 422 naming the field; a bo
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.getLogger("losslab").setLevel(settings.log_level.upper())
-    app = FastAPI(title="losslab", version="1.0.0", description=DESCRIPTION,
-                  default_response_class=SafeJSONResponse)
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI / ReDoc from the installed package
+    app: FastAPI = FastAPIOffline(title="losslab", version="1.0.0", description=DESCRIPTION,
+                                  default_response_class=SafeJSONResponse, favicon_url="/static/favicon.svg")
     app.state.settings = settings
     app.state.active_streams = 0
     for module_info in sorted(pkgutil.iter_modules(routes_package.__path__), key=lambda m: m.name):

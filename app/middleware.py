@@ -9,15 +9,12 @@ from app.responses import SafeJSONResponse
 # Plotly injects inline styles (so style-src needs 'unsafe-inline'); scripts and connections are self only.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
-# FastAPI's /docs (Swagger UI) and /redoc pages load their bundles from a CDN and start them with
-# an inline script; under CSP above they would render blank. They carry no user data, so they
-# get a policy that admits exactly those sources.
-DOCS_CDN = "https://cdn.jsdelivr.net"
-DOCS_CSP = (f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
-            f"style-src 'self' 'unsafe-inline' {DOCS_CDN} https://fonts.googleapis.com; "
-            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; worker-src 'self' blob:; "
-            "connect-src 'self'; font-src 'self' data: https://fonts.gstatic.com; object-src 'none'; "
-            "base-uri 'self'; frame-ancestors 'none'")
+# /docs (Swagger UI) and /redoc are served with their bundles from the installed fastapi-offline
+# package (no CDN: the whole app works offline), but both pages start with an inline script, so
+# they get a policy that admits inline scripts; they carry no user data.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 OTHER_HEADERS = [
     (b"x-content-type-options", b"nosniff"),

@@ -125,17 +125,18 @@ def csp_sources(header: str) -> dict[str, set[str]]:
     return {d[0]: set(d[1:]) for d in directives}
 
 
-def test_docs_pages_are_allowed_to_load_what_they_reference(client):
-    """/docs and /redoc pull their bundles from a CDN and start them inline; their CSP must admit
-    exactly that, or the manual renders blank. The API keeps the strict policy."""
+def test_docs_pages_are_offline_and_allowed_to_load_what_they_reference(client):
+    """/docs and /redoc load their bundles from this server (fastapi-offline), never a CDN, and
+    start them inline; their CSP must admit exactly that, or the manual renders blank."""
     for path in ("/docs", "/redoc"):
         response = client.get(path)
         assert response.status_code == 200
+        assert "http://" not in response.text and "https://" not in response.text
         policy = csp_sources(response.headers["content-security-policy"])
-        scripts = [src for src in response.text.split('src="')[1:]]
-        for src in (s.split('"')[0] for s in scripts):
-            origin = "/".join(src.split("/")[:3])
-            assert origin in policy["script-src"], (path, src)
+        assert policy["script-src"] == {"'self'", "'unsafe-inline'"}
+        for src in (s.split('"')[0] for s in response.text.split('src="')[1:]):
+            assert src.startswith("/"), (path, src)
+            assert client.get(src).status_code == 200, src
         assert "'unsafe-inline'" in policy["script-src"] or "<script>" not in response.text
         assert policy["frame-ancestors"] == {"'none'"}
     api = csp_sources(client.get("/api/health").headers["content-security-policy"])
