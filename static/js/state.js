@@ -19,6 +19,16 @@ export const PARAMS = [
   { key: "plot", type: "enum", values: ["2d", "3d", "split"], default: "2d" },
   { key: "eig", type: "int", default: 0, min: 0, max: 1000 },
   { key: "log", type: "bool", default: true },
+  // ---- networks view (views/networks*.js): its own settings; null = the view's default (networks-config.js)
+  { key: "ndata", type: "spec", default: null }, // dataset: moons(n=200,seed=0,noise=0.1)
+  { key: "nmodel", type: "spec", default: null }, // model: tanh(hidden=8x8,loss=auto,init=he,sigma=0.1,seed=0)
+  { key: "nopt", type: "specs", default: null }, // the view's own optimizer list (network-scale η)
+  { key: "nsteps", type: "int", default: null, min: 1, max: 5000 }, // updates per optimizer
+  { key: "nbatch", type: "int", default: null, min: 0, max: 5000 }, // minibatch size, 0 = full batch
+  { key: "nsched", type: "spec", default: null }, // lr schedule
+  { key: "nsharp", type: "int", default: null, min: 0, max: 5000 }, // λmax every k steps, 0 = off
+  { key: "nplane", type: "spec", default: null }, // plane: pca(n=31,span=0,at=0,seed=0), at −1 = initial weights
+  { key: "nplot", type: "enum", values: ["2d", "3d"], default: null }, // plane: contour or 3D
 ];
 
 const num = (v) => String(Number(Number(v).toPrecision(8)));
