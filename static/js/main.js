@@ -10,6 +10,7 @@
 import { getJSON } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { createStore, decodeState, defaultState } from "./state.js";
+import { LessonsMenu, openLesson } from "./teach/lessons.js";
 
 const config = JSON.parse(document.body.dataset.config || "{}");
 // one ES module per view, named by the server's view list (app/api/routes/pages.py VIEWS)
@@ -76,10 +77,23 @@ async function boot() {
   }
   const base = defaultState(config.default_scene);
   const load = () => sanitize(decodeState(location.hash, base), catalog, base);
-  const first = load();
+  // a lesson link (#lesson=<slug>) is fetched and applied, then shown again in the address bar (teach/lessons.js)
+  const tidy = (state) => sanitize(state, catalog, base);
+  let first = load();
+  try {
+    first = (await openLesson(location.hash, first.state, tidy)) || first;
+  } catch (err) {
+    ui.error(`Could not open this lesson: ${err.message}`);
+  }
   const store = createStore(first.state);
+  if (first.hash) history.replaceState(null, "", first.hash);
   if (first.notes.length) ui.error(`This link mentions ${first.notes.join("; ")}; showing the rest.`);
-  window.addEventListener("hashchange", () => store.replace(load().state, "hash"));
+  window.addEventListener("hashchange", () => {
+    const lesson = openLesson(location.hash, store.get(), tidy);
+    if (!lesson) { store.replace(load().state, "hash"); return; }
+    lesson.then((l) => { store.replace(l.state, "lesson"); history.replaceState(null, "", l.hash); })
+      .catch((err) => ui.error(`Could not open this lesson: ${err.message}`));
+  });
   hooks.store = store;
   Object.defineProperty(hooks, "state", { get: () => store.get() });
 
@@ -102,6 +116,7 @@ async function boot() {
   store.subscribe((s) => { if (s.view !== current && LOADERS[s.view]) show(s.view); });
 
   const act = (name, fn) => $(`[data-action="${name}"]`)?.addEventListener("click", fn);
+  if ($("#lessons-menu")) new LessonsMenu({ button: $('[data-action="lessons"]'), menu: $("#lessons-menu"), onError: (m) => ui.error(m) });
   act("copy-link", () => copyLink());
   for (const kind of ["png", "json", "csv"]) act(`export-${kind}`, () => mounted[current]?.exportAs?.(kind));
 

@@ -19,6 +19,10 @@ export const PARAMS = [
   { key: "plot", type: "enum", values: ["2d", "3d", "split"], default: "2d" },
   { key: "eig", type: "int", default: 0, min: 0, max: 1000 },
   { key: "log", type: "bool", default: true },
+  // ---- teaching (static/js/teach/): null = off, so these stay out of the link until used
+  { key: "step", type: "int", default: null, min: 0, max: 11 }, // step-through: index of the optimizer in opt
+  { key: "card", type: "name", default: null }, // lesson card shown: the lesson's slug
+  { key: "cardscene", type: "int", default: null, min: 0, max: 20 }, // lesson card: index of the scene shown
   // ---- networks view (views/networks*.js): its own settings; null = the view's default (networks-config.js)
   { key: "ndata", type: "spec", default: null }, // dataset: moons(n=200,seed=0,noise=0.1)
   { key: "nmodel", type: "spec", default: null }, // model: tanh(hidden=8x8,loss=auto,init=he,sigma=0.1,seed=0)

@@ -133,12 +133,16 @@ export function nowTrace(run, colors, t) {
 }
 
 /**
- * Build {data, layout}. `s` = {grid, zT, levels, info, run, point, start, names, colors, t, axes, revision}.
+ * Build {data, layout}. `s` = {grid, zT, levels, info, run, point, start, names, colors, t, axes, revision, overlay?}.
  * `zT` is the (cached) transformed z so Plotly.react sees the same array and skips recontouring.
  */
 export function contourFigure(s) {
   const { info, run, names, colors } = s;
   const domain = info.domain;
+  // marks drawn on top (teach/step.js): {shapes, focus: run index or null, hideStart: drop the start's
+  // eigen-arrows (the overlay draws the axes at the current iterate instead)}
+  const overlay = s.overlay || { shapes: [], focus: null };
+  const focus = overlay.focus ?? null;
   const data = [{
     type: "contour", uid: "surface", name: "f", x: s.grid.x, y: s.grid.y, z: s.zT,
     colorscale: SURFACE_SCALE, autocontour: false,
@@ -154,6 +158,7 @@ export function contourFigure(s) {
     const markers = r.path.length <= 600;
     data.push({
       type: "scatter", mode: markers ? "lines+markers" : "lines", uid: `path-${i}`, name: names[i],
+      opacity: focus === null ? 1 : 0.32, // step-through: every path dims; the overlay redraws the stepped one up to t
       x: r.path.map((p) => p[0]), y: r.path.map((p) => p[1]),
       line: { color: colors[i], width: 2 }, marker: { color: colors[i], size: 4.5, line: { width: 0 } },
       hovertemplate: `<b>${names[i]}</b><br>t = %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
@@ -204,7 +209,8 @@ export function contourFigure(s) {
     hoverlabel: { font: { family: FONT_FAMILY, size: 12 }, bgcolor: "#fff" },
     xaxis: { ...axis([domain.x[0], domain.x[1]], "x"), ...(frame ? { domain: frame.x } : {}) },
     yaxis: { ...axis([domain.y[0], domain.y[1]], "y"), scaleanchor: "x", scaleratio: 1 },
-    annotations: [...startAnnotations(s.point, s.start, domain), ...divergedLabels(diverged, domain)],
+    annotations: [...(overlay.hideStart ? [] : startAnnotations(s.point, s.start, domain)), ...divergedLabels(diverged, domain)],
+    shapes: overlay.shapes || [],
   };
   return { data, layout };
 }

@@ -78,7 +78,8 @@ export class Renderer {
     const s = { grid: sc.grid, zT: sc.zT, levels, info: sc.info, run, surfaceKey: sc.surfaceKey, point: sc.point,
       start: st.start, startF, names, colors, t, tmax, revision, log, showscale: st.plot !== "split",
       size: { w: this.el.contour.clientWidth, h: this.el.contour.clientHeight },
-      axes: sc.axes && st.eig ? axesSegments(sc.axes, sc.info.domain) : null };
+      axes: sc.axes && st.eig ? axesSegments(sc.axes, sc.info.domain) : null,
+      overlay: run ? v.teach?.overlay() : null }; // step-through arrows (teach/step.js)
     this.shown = { run, names, colors, info: sc.info, levels };
 
     this.setMode(st.plot);
@@ -124,6 +125,7 @@ export class Renderer {
     if (this.attached) return;
     this.attached = true;
     gd.on("plotly_click", (ev) => {
+      if (this.view.teach?.active) return; // step-through mode: a click focuses the plot for the arrow keys
       const x = ev?.xvals?.[0] ?? ev?.points?.[0]?.x; const y = ev?.yvals?.[0] ?? ev?.points?.[0]?.y;
       if (Number.isFinite(x) && Number.isFinite(y)) this.view.moveStart(x, y);
     });

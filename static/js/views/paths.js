@@ -11,6 +11,8 @@ import { addChunk, asResponse, finishRun, pathsCsv, runFromMeta } from "../run.j
 import { Scrubber } from "../scrubber.js";
 import { optimalSettings } from "../theory.js";
 import { Renderer } from "./paths-render.js";
+import { StepMode } from "../teach/step.js";
+import { LessonCard } from "../teach/card.js";
 
 const GRID_N = 121;
 const PROGRESSIVE_MS = 150; // a run still streaming after this long is drawn as it arrives
@@ -43,20 +45,24 @@ class PathsView {
       countEl: $("#opt-count", root), catalog: ctx.catalog.optimizers, store: this.store, limits: ctx.limits,
     });
     this.scrubber = new Scrubber({ range: $("#time", root), label: $("#time-label", root), play: $("#play", root),
-      onTime: (t) => this.renderer.time(t) });
+      onTime: (t) => { this.renderer.time(t); this.teach.onTime(t); } });
     this.readout = new Readout({ el: $("#readout", root), surfaceRef: () => surfaceRef(this.store.get()),
       onGeometry: (g, at) => this.renderer.cursor(g, at) });
     this.renderer = new Renderer(root, this);
-    this.store.subscribe((s) => this.onState(s));
+    this.teach = new StepMode(root, this, { runBody, surfaceRef }); // step-through arrows and narration
+    this.lessonCard = new LessonCard(root, this.store);
+    this.store.subscribe((s, source) => this.onState(s, source));
     this.onState(this.store.get());
   }
 
   // ---- state → requests ------------------------------------------------------------------
-  onState(s) {
+  onState(s, source) {
     if (s.view !== "paths") return;
     this.scenePanel.render(s);
     this.optPanel.render(s, this.theory());
     this.request(s);
+    this.teach.onState(s, source);
+    this.lessonCard.render(s);
     this.renderer.schedule();
   }
 
