@@ -19,6 +19,22 @@ export const PARAMS = [
   { key: "plot", type: "enum", values: ["2d", "3d", "split"], default: "2d" },
   { key: "eig", type: "int", default: 0, min: 0, max: 1000 },
   { key: "log", type: "bool", default: true },
+  // ---- analysis views (basins / phase / tune): each view's own settings. null = the view's default
+  // (views/analysis-common.js DEFAULTS), so these stay out of the link until the user changes them.
+  { key: "bn", type: "int", default: null, min: 2, max: 301 }, // basins: starts per axis
+  { key: "bsteps", type: "int", default: null, min: 1, max: 20000 }, // basins: updates per start
+  { key: "bopt", type: "int", default: null, min: 1, max: 4095 }, // basins: optimizers shown, bit i = opt[i]
+  { key: "btol", type: "number", default: null, min: 1e-12, max: 1 }, // basins: converged when |∇f| < btol
+  { key: "popt", type: "int", default: null, min: 0, max: 11 }, // phase: index of the optimizer in opt
+  { key: "px", type: "name", default: null }, // phase: hyperparameter on the x axis
+  { key: "py", type: "name", default: null }, // phase: hyperparameter on the y axis
+  { key: "pxr", type: "point", default: null }, // phase: x range lo,hi
+  { key: "pyr", type: "point", default: null }, // phase: y range lo,hi
+  { key: "pn", type: "int", default: null, min: 2, max: 101 }, // phase: values per axis
+  { key: "psteps", type: "int", default: null, min: 1, max: 20000 }, // phase: updates per cell
+  { key: "tmethod", type: "enum", values: ["grid", "halving"], default: null }, // tune: search method
+  { key: "tbudget", type: "int", default: null, min: 2, max: 64 }, // tune: trials per optimizer
+  { key: "tlr", type: "point", default: null }, // tune: lr range lo,hi
   // ---- teaching (static/js/teach/): null = off, so these stay out of the link until used
   { key: "step", type: "int", default: null, min: 0, max: 11 }, // step-through: index of the optimizer in opt
   { key: "card", type: "name", default: null }, // lesson card shown: the lesson's slug
