@@ -55,10 +55,18 @@ def machine() -> str:
         pass
     parts = [f"{os.cpu_count()} cores ({model})", f"Python {platform.python_version()}", f"numpy {np.__version__}"]
     if bench_engine.torch is not None:
-        parts.append(f"torch {bench_engine.torch.__version__} (CPU, {bench_engine.torch.get_num_threads()} threads)")
+        threads = bench_engine.torch.get_num_threads()
+        parts.append(f"torch {bench_engine.torch.__version__} (CPU, {threads} thread{'s' if threads > 1 else ''})")
     else:
         parts.append("torch not installed")
     return ", ".join(parts) + f"; {time.strftime('%Y-%m-%d')}"
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def table(rows: list[bench_engine.Row], http: dict | None) -> tuple[str, list[str]]:
@@ -93,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP rows (no server started)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args(argv)
+    load_before = loadavg()
     rows = bench_engine.rows(quick=args.quick)
     http = None
     if not args.no_http:
@@ -102,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     text, notes = table(rows, http)
     print(text)
     print()
-    print(f"Machine: {machine()}.")
+    print(f"Machine: {machine()}; load average {load_before} before the run, {loadavg()} after.")
     print("Agreement of the answers: " + "; ".join(notes) + ".")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
