@@ -21,7 +21,8 @@ class PointResponse(BaseModel):
     grad: list[float | None] = Field(description="[∂f/∂x, ∂f/∂y], exact")
     hessian: list[list[float | None]] = Field(description="[[fxx, fxy], [fxy, fyy]], exact")
     eigenvalues: list[float | None] = Field(description="Hessian eigenvalues, ascending")
-    eigenvectors: list[list[float | None]] = Field(description="unit eigenvectors; eigenvectors[i] belongs to eigenvalues[i]")
+    eigenvectors: list[list[float | None]] = Field(
+        description="unit eigenvectors; eigenvectors[i] belongs to eigenvalues[i]")
     curvature: Literal["positive_definite", "negative_definite", "indefinite", "singular"]
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from app.api.errors_doc import ERRORS
+from app.compute import compute_json
 from app.responses import SafeJSONResponse
 from app.schemas.geometry import GridRequest, GridResponse, PointRequest, PointResponse
 from engine.grid import grid
@@ -23,4 +23,4 @@ async def point(body: PointRequest) -> SafeJSONResponse:
              summary="f on an n×n grid, z[i][j] = f(x[j], y[i]) (Plotly's contour/surface layout)")
 async def contour_grid(body: GridRequest) -> SafeJSONResponse:
     domain = body.domain.as_tuple() if body.domain else None
-    return SafeJSONResponse(await run_in_threadpool(grid, body.surface.surface, body.n, domain))
+    return await compute_json(grid, body.surface.surface, body.n, domain)

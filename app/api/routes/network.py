@@ -17,9 +17,9 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from app.api.errors_doc import ERRORS
+from app.compute import compute, compute_json
 from app.errors import EngineInputError
 from app.responses import SafeJSONResponse, dumps
 from app.schemas.network import MAX_WORK, NetworkTrainRequest, NetworkTrainResponse
@@ -53,10 +53,10 @@ class NetworkCatalogue(BaseModel):
     max_work: int = Field(description="work bound of one training request, in multiply-adds")
 
 
-def _engine(compute: Callable[[], Any]) -> Any:
-    """Run `compute`, turning an engine ValueError (input the schema let through) into a 422."""
+def _engine(work: Callable[[], Any]) -> Any:
+    """Run `work`, turning an engine ValueError (input the schema let through) into a 422."""
     try:
-        return compute()
+        return work()
     except EngineInputError:
         raise
     except ValueError as exc:
@@ -216,7 +216,7 @@ async def network_datasets() -> SafeJSONResponse:
              summary="Train a small MLP with 1–12 optimizers; curves, sharpness, landscape plane, decision grids")
 async def network_train(body: NetworkTrainRequest, request: Request) -> SafeJSONResponse:
     body.check_limits(request.app.state.settings.limits)
-    return SafeJSONResponse(await run_in_threadpool(_engine, lambda: _compute(body)))
+    return await compute_json(_engine, lambda: _compute(body))
 
 
 @router.post("/network/train/stream", responses={**ERRORS, **STREAM_DOC}, response_class=StreamingResponse,
@@ -234,7 +234,7 @@ async def network_train_stream(body: NetworkTrainRequest, request: Request) -> S
             meta = {"type": "meta", **header(body), "runs": [{"optimizer": s.describe()} for s in body.optimizers]}
             yield dumps(meta) + b"\n"
             while True:
-                item = await run_in_threadpool(next, parts, None)
+                item = await compute(next, parts, None)
                 if item is None:
                     break
                 yield dumps(item) + b"\n"

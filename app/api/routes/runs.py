@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from app.api.errors_doc import ERRORS
+from app.compute import compute, compute_json
 from app.responses import SafeJSONResponse, dumps
 from app.schemas.runs import RunRequest, RunResponse, header, run_out
 from engine.details import run_details
@@ -42,7 +42,7 @@ def _compute(body: RunRequest) -> dict:
 @router.post("/run", response_model=RunResponse, responses=ERRORS,
              summary="Run 1–12 optimizers from one start; paths, losses, gradient norms, lrs and theory")
 async def run(body: RunRequest) -> SafeJSONResponse:
-    return SafeJSONResponse(await run_in_threadpool(_compute, body))
+    return await compute_json(_compute, body)
 
 
 @router.post("/run/stream", responses={**ERRORS, **STREAM_DOC}, response_class=StreamingResponse,
@@ -63,7 +63,7 @@ async def run_stream(body: RunRequest, request: Request) -> StreamingResponse:
                     "theory": theory_block(body.surface.surface, opts, body.schedule.name)}
             yield dumps(meta) + b"\n"
             while True:
-                item = await run_in_threadpool(next, chunks, None)
+                item = await compute(next, chunks, None)
                 if item is None:
                     break
                 if isinstance(item, Chunk):
