@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from engine.optimizers import REGISTRY as OPTIMIZERS
 from engine.optimizers import Optimizer, make_optimizer
@@ -60,10 +61,29 @@ class SurfaceRef(Strict):
     params: dict[str, float | bool] = Field(
         default_factory=dict, description="surface parameters (see GET /api/surfaces); omitted ones take defaults",
         examples=[{"kappa": 50, "theta": 30}])
-    expr: str | None = Field(default=None, max_length=500,
-                             description="for name 'custom': f(x, y) in Python syntax, e.g. 'x**2 + 10*y**2'")
+    # max 500 characters: checked by the formula parser so the 422 names the column (501), as every formula error does
+    expr: str | None = Field(default=None, json_schema_extra={"maxLength": 500},
+                             description="for name 'custom': f(x, y) in Python syntax, e.g. 'x**2 + 10*y**2' "
+                                         "(at most 500 characters; a bad formula is a 422 at loc [..., 'expr'] "
+                                         "whose msg starts with 'column N: ')")
     domain: Domain | None = Field(default=None, description="plot domain; defaults to the surface's own")
     _surface: Surface | None = PrivateAttr(default=None)
+
+    @field_validator("expr")
+    @classmethod
+    def _parse_expr(cls, expr: str | None, info: ValidationInfo) -> str | None:
+        # parse here (cached per text) so a bad formula's 422 sits at loc [..., "surface", "expr"]
+        # and its msg starts with "column N: " (no pydantic "Value error, " prefix)
+        if expr is None or info.data.get("name") != "custom":
+            return expr
+        from engine.surfaces.formula_compile import compile_formula
+        from engine.surfaces.formula_limits import FormulaError
+
+        try:
+            compile_formula(expr)
+        except FormulaError as exc:
+            raise PydanticCustomError("formula_error", str(exc), {"column": exc.column}) from None
+        return expr
 
     @model_validator(mode="after")
     def _build(self) -> SurfaceRef:
