@@ -26,7 +26,10 @@ def newton_stationary(surface, start, damped: bool = False, tol: float = 1e-13,
         step = np.linalg.solve(surface.hessian(w), g)
         if damped:
             f0, t = surface.value(w), 1.0
-            while surface.value(w - t * step) > f0 and t > 1e-8:
+            # allow round-off-sized increases: near the minimum f is flat to ~1e-16 and a strict
+            # test would shrink exact Newton steps to nothing
+            slack = 1e-12 * max(1.0, abs(float(f0)))
+            while surface.value(w - t * step) > f0 + slack and t > 1e-8:
                 t *= 0.5
             step = t * step
         w = w - step

@@ -6,13 +6,13 @@ scenes), and the behaviour and the numbers its notice quotes are asserted on the
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 
 import httpx
 import numpy as np
 import pytest
+from starlette.testclient import TestClient
 
 from app.lessons import LESSONS, normalization_lesson
 from app.main import app
@@ -24,10 +24,8 @@ HAS_LEAST_SQUARES = "least_squares" in SURFACES
 
 
 def call(method: str, url: str, body: dict | None = None) -> httpx.Response:
-    async def go():
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            return await client.request(method, url, json=body)
-    return asyncio.run(go())
+    with TestClient(app) as client:  # its own loop thread: safe whatever loop the main thread runs
+        return client.request(method, url, json=body)
 
 
 def get_lesson(slug: str) -> dict:

@@ -1,11 +1,10 @@
 """Per-update anatomy (engine/details.py, `details: true` on /api/run): every row is checked
 against the optimizer's rule recomputed by hand, and against the path the runner produced."""
 
-import asyncio
 
-import httpx
 import numpy as np
 import pytest
+from starlette.testclient import TestClient
 
 from app.main import app
 from engine.details import MAX_DETAIL_STEPS, run_details
@@ -171,10 +170,10 @@ def test_details_are_capped():
 # ---- through the API -----------------------------------------------------------------
 
 def post(body):
-    async def go():
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            return await client.post("/api/run", json=body)
-    return asyncio.run(go())
+    # TestClient runs the app in its own thread's event loop, so this works even when another
+    # test (Playwright's sync API) has left an event loop running in the main thread
+    with TestClient(app) as client:
+        return client.post("/api/run", json=body)
 
 
 def test_api_returns_details_for_every_optimizer_with_steps_taken_rows():
