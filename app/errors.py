@@ -21,6 +21,16 @@ class EngineInputError(ValueError):
         self.loc, self.message = loc, message
 
 
+def engine_call(work):
+    """Run `work()`, turning an engine ValueError (bad input the schema let through) into a 422."""
+    try:
+        return work()
+    except EngineInputError:
+        raise
+    except ValueError as exc:
+        raise EngineInputError(["body"], str(exc)) from exc
+
+
 def unprocessable(loc: list[str | int], message: str) -> JSONResponse:
     return SafeJSONResponse({"detail": [{"loc": loc, "msg": message, "type": "value_error"}]}, status_code=422)
 

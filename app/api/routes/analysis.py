@@ -6,14 +6,13 @@ settings (n, total start-steps) are checked first and give a 422.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 
 from app.api.errors_doc import ERRORS
 from app.compute import compute_json
-from app.errors import EngineInputError
+from app.errors import engine_call
 from app.responses import SafeJSONResponse
 from app.schemas.analysis import (
     BasinsRequest,
@@ -31,16 +30,6 @@ from app.schemas.analysis import (
 from engine.analysis import basins, phase_diagram, tune
 
 router = APIRouter(prefix="/api", tags=["analysis"])
-
-
-def _engine(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run `work`, turning an engine ValueError (bad input the schema let through) into a 422."""
-    try:
-        return work()
-    except EngineInputError:
-        raise
-    except ValueError as exc:
-        raise EngineInputError(["body"], str(exc)) from exc
 
 
 def _basins(body: BasinsRequest) -> dict[str, Any]:
@@ -68,18 +57,18 @@ def _tune(body: TuneRequest) -> dict[str, Any]:
              summary="Basins of attraction: label every start of an n×n grid by the minimum it reaches")
 async def basins_route(body: BasinsRequest, request: Request) -> SafeJSONResponse:
     body.check_limits(request.app.state.settings.limits)
-    return await compute_json(_engine, lambda: _basins(body))
+    return await compute_json(engine_call, lambda: _basins(body))
 
 
 @router.post("/phase", response_model=PhaseResponse, responses=ERRORS,
              summary="Phase diagram over two hyperparameters, all cells as one batch, with the theory overlay")
 async def phase_route(body: PhaseRequest, request: Request) -> SafeJSONResponse:
     body.check_limits(request.app.state.settings.limits)
-    return await compute_json(_engine, lambda: _phase(body))
+    return await compute_json(engine_call, lambda: _phase(body))
 
 
 @router.post("/tune", response_model=TuneResponse, responses=ERRORS,
              summary="Fair tuning: the same lr budget for every optimizer; best lr, its run and the loss-vs-lr curve")
 async def tune_route(body: TuneRequest, request: Request) -> SafeJSONResponse:
     body.check_limits(request.app.state.settings.limits)
-    return await compute_json(_engine, lambda: _tune(body))
+    return await compute_json(engine_call, lambda: _tune(body))

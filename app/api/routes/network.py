@@ -9,7 +9,7 @@ runs (422); numerics live in engine.nn, this module only calls it and shapes the
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from math import ceil
 from typing import Any
 
@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from app.api.errors_doc import ERRORS
 from app.compute import compute, compute_json
-from app.errors import EngineInputError
+from app.errors import EngineInputError, engine_call
 from app.responses import SafeJSONResponse, dumps
 from app.schemas.network import MAX_WORK, NetworkTrainRequest, NetworkTrainResponse
 from engine.nn import RunTrace, decision_grid, make_plane, train, train_iter
@@ -51,16 +51,6 @@ class NetworkCatalogue(BaseModel):
     inits: list[str]
     plane_methods: list[str]
     max_work: int = Field(description="work bound of one training request, in multiply-adds")
-
-
-def _engine(work: Callable[[], Any]) -> Any:
-    """Run `work`, turning an engine ValueError (input the schema let through) into a 422."""
-    try:
-        return work()
-    except EngineInputError:
-        raise
-    except ValueError as exc:
-        raise EngineInputError(["body"], str(exc)) from exc
 
 
 # ---- shaping ----------------------------------------------------------------------------
@@ -216,7 +206,7 @@ async def network_datasets() -> SafeJSONResponse:
              summary="Train a small MLP with 1–12 optimizers; curves, sharpness, landscape plane, decision grids")
 async def network_train(body: NetworkTrainRequest, request: Request) -> SafeJSONResponse:
     body.check_limits(request.app.state.settings.limits)
-    return await compute_json(_engine, lambda: _compute(body))
+    return await compute_json(engine_call, lambda: _compute(body))
 
 
 @router.post("/network/train/stream", responses={**ERRORS, **STREAM_DOC}, response_class=StreamingResponse,
