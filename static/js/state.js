@@ -49,6 +49,11 @@ export const PARAMS = [
   { key: "nsharp", type: "int", default: null, min: 0, max: 5000 }, // λmax every k steps, 0 = off
   { key: "nplane", type: "spec", default: null }, // plane: pca(n=31,span=0,at=0,seed=0), at −1 = initial weights
   { key: "nplot", type: "enum", values: ["2d", "3d"], default: null }, // plane: contour or 3D
+  // ---- custom surface (controls/formula.js): used when surface = "custom"; null = its default
+  // (x**2 + 10*y**2 - 0.5*sin(3*x*y) on [-5, 5]²). Only formulas the server accepted are stored.
+  { key: "fexpr", type: "text", default: null, max: 500 }, // f(x, y), percent-encoded
+  { key: "fdx", type: "point", default: null }, // domain x lo,hi
+  { key: "fdy", type: "point", default: null }, // domain y lo,hi
 ];
 
 const num = (v) => String(Number(Number(v).toPrecision(8)));
@@ -99,6 +104,7 @@ const CODECS = {
     dec: (s, row) => { const p = s.split(",").map(Number); return p.length === 2 && p.every(Number.isFinite) ? p : row.default; },
   },
   spec: { enc: encodeSpec, dec: (s, row) => decodeSpec(s) || row.default },
+  text: { enc: (s) => encodeURIComponent(s), dec: (s, row) => { const t = decText(s); return t.length <= row.max ? t : row.default; } },
   specs: { enc: (list) => list.map(encodeSpec).join(";"), dec: (s) => s.split(";").map(decodeSpec).filter(Boolean) },
 };
 

@@ -3,6 +3,7 @@
 
 import { $, h, plain } from "../dom.js";
 import { texToHtml } from "../tex.js";
+import { CUSTOM, FormulaBox, defaultStart, withCustom } from "./formula.js";
 import { slider } from "./slider.js";
 
 // Friendlier UI ranges than the API's hard limits (the number box still accepts the full range).
@@ -23,7 +24,7 @@ const setValue = (input, v) => { if (document.activeElement !== input) input.val
 
 export class ScenePanel {
   constructor({ root, catalog, store, limits }) {
-    Object.assign(this, { root, catalog, store, limits });
+    Object.assign(this, { root, catalog: withCustom(catalog), store, limits });
     this.surfaces = Object.fromEntries(catalog.surfaces.map((s) => [s.name, s]));
     this.schedules = Object.fromEntries(catalog.schedules.map((s) => [s.name, s]));
     this.el = {
@@ -35,6 +36,7 @@ export class ScenePanel {
     };
     this.surfaceShown = null;
     this.scheduleShown = null;
+    this.formulaBox = new FormulaBox({ root, store }); // the "Custom formula" entry's text box
     this.wire();
   }
 
@@ -44,7 +46,7 @@ export class ScenePanel {
     e.surface.replaceChildren(...this.catalog.surfaces.map((s) => h("option", { value: s.name }, s.title)));
     e.surface.addEventListener("change", () => up((d) => {
       const s = this.surfaces[e.surface.value];
-      d.surface = s.name; d.sp = {}; d.start = [...s.default_start];
+      d.surface = s.name; d.sp = {}; d.start = s.name === CUSTOM ? defaultStart(d) : [...s.default_start];
     }));
     const startFrom = () => {
       const x = Number(e.x.value); const y = Number(e.y.value);
@@ -52,7 +54,9 @@ export class ScenePanel {
     };
     e.x.addEventListener("change", startFrom);
     e.y.addEventListener("change", startFrom);
-    e.reset.addEventListener("click", () => up((d) => { d.start = [...this.surfaces[d.surface].default_start]; }));
+    e.reset.addEventListener("click", () => up((d) => {
+      d.start = d.surface === CUSTOM ? defaultStart(d) : [...this.surfaces[d.surface].default_start];
+    }));
     e.steps.max = this.limits.max_steps;
     e.steps.addEventListener("change", () => {
       const n = Math.round(Number(e.steps.value));
@@ -96,8 +100,11 @@ export class ScenePanel {
       return s.el;
     });
     this.el.params.replaceChildren(...rows);
-    if (!rows.length) this.el.params.append(h("p", { class: "hint" }, "No parameters."));
+    const custom = surface === CUSTOM;
+    if (!rows.length && !custom) this.el.params.append(h("p", { class: "hint" }, "No parameters."));
     this.el.formula.innerHTML = texToHtml(meta.formula);
+    this.el.formula.hidden = custom;
+    this.formulaBox.show(custom);
   }
 
   buildScheduleParams(name) {
@@ -124,6 +131,7 @@ export class ScenePanel {
       this.buildSurfaceParams(state.surface);
     }
     e.surface.value = state.surface;
+    if (state.surface === CUSTOM) this.formulaBox.render(state);
     const meta = this.surfaces[state.surface];
     for (const p of meta?.params || []) this.paramSliders[p.name]?.set(state.sp[p.name] ?? p.default);
     setValue(e.x, state.start[0]); setValue(e.y, state.start[1]); setValue(e.steps, state.steps);
