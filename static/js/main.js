@@ -10,6 +10,7 @@
 import { getJSON } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { createStore, decodeState, defaultState } from "./state.js";
+import { withCustom } from "./controls/formula.js";
 import { LessonsMenu, openLesson } from "./teach/lessons.js";
 
 const config = JSON.parse(document.body.dataset.config || "{}");
@@ -70,7 +71,7 @@ async function boot() {
   let catalog;
   try {
     const [s, o] = await Promise.all([getJSON("/api/surfaces"), getJSON("/api/optimizers")]);
-    catalog = { surfaces: s.surfaces, optimizers: o.optimizers, schedules: o.schedules };
+    catalog = withCustom({ surfaces: s.surfaces, optimizers: o.optimizers, schedules: o.schedules }); // + "Custom formula"
   } catch (err) {
     ui.error(`Could not load the catalogues from the API: ${err.message}`);
     return;

@@ -30,6 +30,8 @@ export const domainOf = (s) => ({ x: s.fdx || DEFAULT_DOMAIN.x, y: s.fdy || DEFA
 
 /** The API's surface reference for a state whose surface is "custom". */
 export const customRef = (s) => ({ name: CUSTOM, expr: s.fexpr || DEFAULT_EXPR, domain: domainOf(s) });
+/** The API surface reference of a page state: a registered surface with params, or the formula. */
+export const surfaceRef = (s) => (s.surface === CUSTOM ? customRef(s) : { name: s.surface, params: { ...s.sp } });
 
 /** The start the server would pick: 20% in from the left, 20% down from the top of the domain. */
 export function defaultStart(s) {

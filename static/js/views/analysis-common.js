@@ -6,6 +6,7 @@
 import { isAbort, postJSON } from "../api.js";
 import { $, fmt, h } from "../dom.js";
 import { colorOf, displayNames } from "../controls/optimizers.js";
+import { surfaceRef } from "../controls/formula.js";
 import { FONT, FONT_FAMILY, MUTED } from "../plots/common.js";
 import { lossOffset } from "../plots/series.js";
 
@@ -24,7 +25,7 @@ export function apiLimits(limits = {}) {
 }
 
 export const MAX_BASIN_PANELS = 4;
-export const surfaceRef = (s) => ({ name: s.surface, params: { ...s.sp } });
+export { surfaceRef };
 /** An optimizer spec as the API takes it (page-only keys such as the colour index dropped). */
 export const specOf = ({ c, ...spec }) => spec;
 export { colorOf, displayNames };

@@ -5,6 +5,7 @@ import { isAbort, postJSON, streamNDJSON } from "../api.js";
 import { $, download, roundSig } from "../dom.js";
 import { OptimizerPanel, colorOf, displayNames } from "../controls/optimizers.js";
 import { ScenePanel } from "../controls/scene.js";
+import { surfaceRef } from "../controls/formula.js";
 import { plotly } from "../plots/common.js";
 import { Readout } from "../readout.js";
 import { addChunk, asResponse, finishRun, pathsCsv, runFromMeta } from "../run.js";
@@ -18,7 +19,7 @@ const GRID_N = 121;
 const PROGRESSIVE_MS = 150; // a run still streaming after this long is drawn as it arrives
 const MAX_AXIS_POINTS = 160;
 
-export const surfaceRef = (s) => ({ name: s.surface, params: { ...s.sp } });
+export { surfaceRef };
 
 /** The /api/run body for a state: optimizer specs without page-only keys (colour index). */
 export function runBody(s) {
