@@ -57,7 +57,8 @@ class SurfaceRef(Strict):
         {"name": "custom", "expr": "x**2 + 10*y**2 - 0.5*sin(3*x*y)", "domain": {"x": [-3, 3], "y": [-3, 3]}},
     ]})
 
-    name: str = Field(description="surface name: " + ", ".join(surface_names()), examples=["quadratic"])
+    name: str = Field(description="surface name: " + ", ".join(surface_names()), examples=["quadratic"],
+                      json_schema_extra={"enum": surface_names()})
     params: dict[str, float | bool] = Field(
         default_factory=dict, description="surface parameters (see GET /api/surfaces); omitted ones take defaults",
         examples=[{"kappa": 50, "theta": 30}])
@@ -110,7 +111,8 @@ class OptimizerSpec(Strict):
         {"name": "adam", "lr": 0.1, "betas": [0.9, 0.999], "label": "Adam η=0.1"},
     ]})
 
-    name: str = Field(description="optimizer name: " + ", ".join(OPTIMIZERS), examples=["momentum"])
+    name: str = Field(description="optimizer name: " + ", ".join(OPTIMIZERS), examples=["momentum"],
+                      json_schema_extra={"enum": list(OPTIMIZERS)})
     label: str | None = Field(default=None, max_length=80, description="display name (defaults to the name)")
     lr: float | None = Field(default=None, gt=0, le=100, description="learning rate η")
     momentum: float | None = Field(default=None, ge=0, le=0.999, description="momentum μ (momentum, nesterov, rmsprop)")
@@ -157,7 +159,8 @@ class ScheduleSpec(Strict):
         {"name": "constant"}, {"name": "step", "step_size": 100, "gamma": 0.5}, {"name": "power", "s": 50, "c": 1},
     ]})
 
-    name: str = Field(default="constant", description="schedule: " + ", ".join(SCHEDULES))
+    name: str = Field(default="constant", description="schedule: " + ", ".join(SCHEDULES),
+                      json_schema_extra={"enum": list(SCHEDULES)})
     step_size: int | None = Field(default=None, ge=1, le=1_000_000, description="step: updates between decays")
     gamma: float | None = Field(default=None, gt=0, le=1, description="step/exponential: decay factor")
     s: float | None = Field(default=None, gt=0, le=1e6, description="power: time scale")
