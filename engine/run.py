@@ -81,12 +81,18 @@ def _status(track: _Track) -> str:
     return "converged" if track.final_grad_norm < CONVERGED_GRAD_NORM else "max_steps"
 
 
+def keepable(points: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """The contract's divergence rule, elementwise: an iterate is kept iff its loss is finite and
+    |x| ≤ DIVERGENCE_NORM. `|x|² <= limit²` is False for NaN/inf coordinates, so it also checks
+    finiteness; squared norms by component, because np.linalg.norm over a length-2 axis was
+    several times slower and dominated the batched loop."""
+    with np.errstate(all="ignore"):
+        return np.isfinite(loss) & (_sq_norm(points) <= DIVERGENCE_NORM * DIVERGENCE_NORM)
+
+
 def first_invalid(points: np.ndarray, loss: np.ndarray) -> int:
     """Index of the first diverged iterate along axis 0 of `points` (..., 2), or len if none."""
-    with np.errstate(all="ignore"):
-        bad = (~np.all(np.isfinite(points), axis=-1) | ~np.isfinite(loss)
-               | (np.linalg.norm(points, axis=-1) > DIVERGENCE_NORM))
-    hits = np.flatnonzero(bad)
+    hits = np.flatnonzero(~keepable(points, loss))
     return int(hits[0]) if hits.size else len(points)
 
 
@@ -222,16 +228,12 @@ def run_batch(
     converged_at = np.full(n, -1)
     path = np.full((steps + 1, *x.shape), np.nan) if record_path else None
     base_lr = np.asarray(lr, dtype=float)
-    # Squared norms (`_sq_norm`): np.linalg.norm and np.all over a length-2 axis were ~5x slower
-    # and dominated the loop. A point with any non-finite coordinate has a non-finite |x|².
-    tol_sq = tol * tol
-    limit_sq = DIVERGENCE_NORM * DIVERGENCE_NORM
+    tol_sq = tol * tol  # squared norms throughout: see `keepable`
     with np.errstate(all="ignore"):
         grads = grad_fn(x)
         gnorm_sq = _sq_norm(grads)
         converged_at[gnorm_sq < tol_sq] = 0
-        # `x_sq <= limit_sq` is False for NaN and inf too, so it also checks finiteness
-        alive = np.isfinite(value_fn(x)) & (_sq_norm(x) <= limit_sq)
+        alive = keepable(x, value_fn(x))
         diverged_at[~alive] = 0
         if path is not None:
             path[0] = x
@@ -240,7 +242,7 @@ def run_batch(
             lr_t = base_lr * schedule.factor(np.float64(t), base_lr)
             extra = {"hessian": hessian_fn(x)} if optimizer.needs_hessian else {}
             new_x, state = optimizer.update(noisy, state, x, lr_t, **extra)
-            ok = np.isfinite(value_fn(new_x)) & (_sq_norm(new_x) <= limit_sq)
+            ok = keepable(new_x, value_fn(new_x))
             if ok.all() and alive.all():  # the common case: skip the masked copy
                 x = new_x
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
@@ -82,8 +83,6 @@ async def run_stream(body: RunRequest, request: Request) -> StreamingResponse:
 
 
 def _with_rates(final: list[dict], body: RunRequest, opts, paths: list[list]) -> list[dict]:
-    import numpy as np
-
     joined = [np.concatenate(p) if p else np.empty((0, 2)) for p in paths]
     theory = theory_block(body.surface.surface, opts, body.schedule.name, joined)
     for entry, extra in zip(final, theory.get("runs", [{}] * len(final)), strict=True):
