@@ -22,7 +22,8 @@ from app.api.errors_doc import ERRORS
 from app.compute import compute, compute_json
 from app.errors import EngineInputError, engine_call
 from app.responses import SafeJSONResponse, dumps
-from app.schemas.network import MAX_WORK, NetworkTrainRequest, NetworkTrainResponse
+from app.schemas.network import MAX_WORK, NetworkTrainRequest
+from app.schemas.network_out import NetworkTrainResponse
 from engine.nn import RunTrace, decision_grid, make_plane, train, train_iter
 from engine.nn.datasets import REGISTRY as DATASETS
 from engine.nn.datasets import describe as describe_dataset
