@@ -217,17 +217,21 @@ def run_batch(
     hessian_fn: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> BatchResult:
     """Step N starts (N, d) at once. `lr` may be an array broadcastable to (N, 1) (hyperparameter
-    grids). Each start gets its own noise ξ (seeded), unlike `iterate_runs`. Diverged starts are
-    frozen at their last kept iterate so they cost nothing and never spread NaN into statistics."""
+    grids). Every start sees the same noise sequence ξ_t as `iterate_runs` draws for the request,
+    and the same scheduled learning rates, so start i's numbers equal a single run's from that
+    start bit for bit, whatever else is in the batch. Diverged starts are frozen at their last
+    kept iterate so they cost nothing and never spread NaN into statistics."""
     schedule = schedule or make_schedule("constant")
     x = np.array(starts, dtype=float)
     n = x.shape[0]
-    rng = np.random.default_rng(noise.seed) if noise and noise.sigma > 0 else None
+    xi = (noise or Noise()).draws(steps, x.shape[-1])
     state = optimizer.init(x)
     diverged_at = np.full(n, -1)
     converged_at = np.full(n, -1)
     path = np.full((steps + 1, *x.shape), np.nan) if record_path else None
+    # the whole table at once, as `Schedule.lrs` makes it for a single run: (steps,) or (N, steps)
     base_lr = np.asarray(lr, dtype=float)
+    lr_table = base_lr * schedule.factor(np.arange(steps, dtype=float), base_lr)
     tol_sq = tol * tol  # squared norms throughout: see `keepable`
     with np.errstate(all="ignore"):
         grads = grad_fn(x)
@@ -238,8 +242,8 @@ def run_batch(
         if path is not None:
             path[0] = x
         for t in range(steps):
-            noisy = grads if rng is None else grads + noise.sigma * rng.standard_normal(x.shape)
-            lr_t = base_lr * schedule.factor(np.float64(t), base_lr)
+            noisy = grads if xi is None else grads + xi[t]
+            lr_t = lr_table[..., t:t + 1] if lr_table.ndim > 1 else lr_table[t]
             extra = {"hessian": hessian_fn(x)} if optimizer.needs_hessian else {}
             new_x, state = optimizer.update(noisy, state, x, lr_t, **extra)
             ok = keepable(new_x, value_fn(new_x))

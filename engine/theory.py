@@ -122,7 +122,8 @@ def theory_block(surface, optimizers, schedule_name: str, paths: list[np.ndarray
     runs = []
     for i, opt in enumerate(optimizers):
         rho = spectral_radius(opt.name, opt.hparams, eigenvalues) if schedule_name == "constant" else None
-        entry: dict[str, Any] = {"predicted_rate": rho, "stable": None if rho is None else bool(rho < 1.0 - STABLE_MARGIN)}
+        stable = None if rho is None else bool(rho < 1.0 - STABLE_MARGIN)
+        entry: dict[str, Any] = {"predicted_rate": rho, "stable": stable}
         entry["eta_max_stable"] = eta_max_stable(opt.name, eigenvalues + opt.hparams.get("weight_decay", 0.0),
                                                  opt.hparams.get("momentum", 0.0))
         if paths is not None and minimum is not None and len(paths[i]):

@@ -61,7 +61,8 @@ class BasinsRequest(Strict):
     n: int = Field(default=101, ge=2, le=301, description="starts per axis (n×n starts)")
     domain: Domain | None = Field(default=None, description="grid of starts; defaults to the surface's domain")
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule")
-    noise: NoiseSpec = Field(default_factory=NoiseSpec, description="gradient noise; each start draws its own ξ")
+    noise: NoiseSpec = Field(default_factory=NoiseSpec,
+                             description="gradient noise; every start sees the ξ that /api/run draws for this seed")
     tol: float = Tolerance
     radius: float | None = Field(default=None, gt=0, le=1e6, description=(
         "a final point within this distance of a minimum (and with |∇f| < tol) is labelled with it; "

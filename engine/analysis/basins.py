@@ -12,7 +12,8 @@ gets a label:
 `steps_to_converge` is the first t with |∇f(x_t)| < tol for starts labelled k ≥ 0, else −1.
 Defaults: tol = 1e-6 (the gradient norm under which `/api/run` calls a run "converged", so a
 label ≥ 0 means that run would end "converged" at that minimum), radius = 1 % of the domain's
-diagonal. With gradient noise every start draws its own ξ sequence (seeded).
+diagonal. With gradient noise every start sees the same ξ sequence that `/api/run` draws for that
+seed, so a pixel is exactly the run `/api/run` gives from that start (a start never depends on its batch).
 """
 
 from __future__ import annotations

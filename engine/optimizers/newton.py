@@ -18,8 +18,8 @@ def newton(lr=1.0, damping=0.0) -> Optimizer:
     """Newton's method with Levenberg damping: x ← x − η (H + λ I)⁻¹ g.
 
     Defaults: η = 1.0, λ (damping) = 0. `needs_hessian=True`: call
-    `update(grads, state, params, lr, hessian=H)` with H shaped (..., d, d); the systems are
-    solved batched with `np.linalg.solve` (never an explicit inverse).
+    `update(grads, state, params, lr, hessian=H)` with H shaped (..., 2, 2); each 2×2 system is
+    solved in closed form, elementwise (`solve_2x2`), so a start's step never depends on its batch.
 
     On a quadratic with η = 1 it lands on the stationary point in one step. That is also its
     trap: on an *indefinite* Hessian the step goes to the stationary point of the local
@@ -36,42 +36,37 @@ def newton(lr=1.0, damping=0.0) -> Optimizer:
 
     def update(grads, state, params, lr, hessian=None):
         if hessian is None:
-            raise ValueError("optimizer 'newton': update needs hessian=H shaped (..., d, d)")
+            raise ValueError("optimizer 'newton': update needs hessian=H shaped (..., 2, 2)")
         grads = np.asarray(grads, dtype=float)
         params = np.asarray(params, dtype=float)
-        d = grads.shape[-1]
-        eye = np.eye(d)
-        # damping may be an array broadcastable against params (one λ per start): put it on the diagonal
-        lam = damping * np.ones_like(params)
-        system = np.asarray(hessian, dtype=float) + lam[..., None, :] * eye
-        batch = np.broadcast_shapes(system.shape[:-2], grads.shape[:-1])
-        system = np.broadcast_to(system, batch + (d, d))
-        rhs = np.broadcast_to(grads, batch + (d,))[..., None]
-        step, bad = _solve(system, rhs[..., 0], eye)
-        step = np.where(bad[..., None], np.nan, step)
+        hessian = np.asarray(hessian, dtype=float)
+        if grads.shape[-1] != 2 or hessian.shape[-2:] != (2, 2):
+            raise ValueError("optimizer 'newton' works on 2D surfaces: grads (..., 2), hessian (..., 2, 2)")
+        # damping may be an array broadcastable against params (one λ per start): add it to the diagonal
+        lam = (damping * np.ones_like(params))[..., 0]
+        step = solve_2x2(hessian[..., 0, 0] + lam, hessian[..., 0, 1], hessian[..., 1, 0],
+                         hessian[..., 1, 1] + lam, grads[..., 0], grads[..., 1])
         return params - lr * step, NewtonState(state.step + 1)
 
     return Optimizer(init, update, "newton", {"lr": lr, "damping": damping}, needs_hessian=True)
 
 
-def _solve(system: np.ndarray, rhs: np.ndarray, eye: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Solve system @ s = rhs per batch element; `bad` marks singular or non-finite systems.
+def solve_2x2(a, b, c, d, r0, r1) -> np.ndarray:
+    """s with [[a, b], [c, d]] s = (r0, r1), elementwise over broadcast arrays, shape (..., 2).
 
-    Bad systems are swapped for I before the batched solve, so one singular H cannot make
-    LAPACK raise for the whole batch. slogdet's sign is 0 exactly when LU meets a zero pivot,
-    which is when `solve` would fail.
+    Written out (Cramer's rule with the determinant computed once) instead of a batched
+    `np.linalg.solve`: LAPACK/BLAS may pick a kernel by batch size, and a start's numbers must
+    not depend on its companions. Where the system is singular (det = 0) or non-finite the
+    step is NaN, so the runner marks that start diverged; the others are unaffected and nothing
+    is raised.
     """
-    bad = ~np.all(np.isfinite(system), axis=(-2, -1))
-    safe = np.where(bad[..., None, None], eye, system)
-    sign, _ = np.linalg.slogdet(safe)
-    bad = bad | (sign == 0)
-    safe = np.where(bad[..., None, None], eye, system)
-    try:
-        step = np.linalg.solve(safe, rhs[..., None])[..., 0]
-    except np.linalg.LinAlgError:  # defensive: should not happen after the sign check
-        bad = bad | (np.linalg.matrix_rank(safe) < eye.shape[0])
-        step = (np.linalg.pinv(safe) @ rhs[..., None])[..., 0]
-    return step, bad
+    with np.errstate(all="ignore"):
+        det = a * d - b * c
+        bad = ~np.isfinite(det) | (det == 0)
+        det = np.where(bad, np.nan, det)
+        s0 = (d * r0 - b * r1) / det
+        s1 = (a * r1 - c * r0) / det
+    return np.stack(np.broadcast_arrays(s0, s1), axis=-1)
 
 
 INFOS = (

@@ -28,7 +28,7 @@ class Logistic(Surface):
     ∇E = Xᵀ(σ − t)/N + λw;  H = XᵀRX/N + λI with R = diag(σ_n(1 − σ_n)) (Bishop exercise
     7.5): positive definite, so E is strictly convex with one minimum (found by damped
     Newton at construction). log(1 + e^z) is evaluated as logaddexp(0, z) (no overflow).
-    Vectorized over points and the N = 20 examples with einsum.
+    Vectorized over points and the N = 20 examples, elementwise.
     """
 
     name = "logistic"
@@ -45,7 +45,9 @@ class Logistic(Surface):
         self.w_star = newton_stationary(self, (2.5, 1.6), damped=True)
 
     def _sigma(self, x, y):
-        z = np.einsum("...k,nk->...n", np.stack([x, y], -1), DATA_X)
+        # z_n = w·x_n written per component (no einsum/BLAS contraction, whose kernel may depend
+        # on the batch shape): a point's numbers are the same alone or among thousands
+        z = np.asarray(x)[..., None] * DATA_X[:, 0] + np.asarray(y)[..., None] * DATA_X[:, 1]
         return z, 0.5 * (1.0 + np.tanh(0.5 * z))  # σ(z) without overflow
 
     def _value(self, x, y):
@@ -55,13 +57,16 @@ class Logistic(Surface):
 
     def _grad(self, x, y):
         _, s = self._sigma(x, y)
-        g = np.einsum("...n,nk->...k", s - DATA_T, DATA_X) / len(DATA_T)
-        return g[..., 0] + self.lam * x, g[..., 1] + self.lam * y
+        r = s - DATA_T
+        return (np.mean(r * DATA_X[:, 0], axis=-1) + self.lam * x,
+                np.mean(r * DATA_X[:, 1], axis=-1) + self.lam * y)
 
     def _hessian(self, x, y):
         _, s = self._sigma(x, y)
-        H = np.einsum("...n,nk,nl->...kl", s * (1.0 - s), DATA_X, DATA_X) / len(DATA_T)
-        return H[..., 0, 0] + self.lam, H[..., 0, 1], H[..., 1, 1] + self.lam
+        w = s * (1.0 - s)
+        return (np.mean(w * DATA_X[:, 0] ** 2, axis=-1) + self.lam,
+                np.mean(w * (DATA_X[:, 0] * DATA_X[:, 1]), axis=-1),
+                np.mean(w * DATA_X[:, 1] ** 2, axis=-1) + self.lam)
 
     def stationary_points(self) -> list[Stationary]:
         return [self.at(self.w_star[0], self.w_star[1], "minimum")]

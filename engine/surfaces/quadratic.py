@@ -42,14 +42,22 @@ class Quadratic(Surface):
         c, s = np.cos(t), np.sin(t)
         a, b = self.lam_min, self.lam_max
         self._entries = (a * c * c + b * s * s, (a - b) * c * s, a * s * s + b * c * c)
-        self._H = np.array([[self._entries[0], self._entries[1]], [self._entries[1], self._entries[2]]])
 
     def _matrix(self) -> tuple[float, float, float]:
         return self._entries
 
     def grad(self, points):
-        # H x in one product: the runners call this every step, so skip the generic stacking
-        return np.asarray(points, dtype=float) @ self._H
+        # H x written out per component, never `points @ H`: OpenBLAS rounds a (1, 2) @ (2, 2)
+        # product with another kernel than an (n, 2) @ (2, 2) one, which made a start's path
+        # depend on how many others shared its batch. Elementwise, each point's two numbers are
+        # the same IEEE operations whatever the batch (and cheaper than a BLAS call for them).
+        points = np.asarray(points, dtype=float)
+        x, y = points[..., 0], points[..., 1]
+        hxx, hxy, hyy = self._entries
+        out = np.empty(points.shape)
+        out[..., 0] = hxx * x + hxy * y
+        out[..., 1] = hxy * x + hyy * y
+        return out
 
     def _value(self, x, y):
         hxx, hxy, hyy = self._matrix()
