@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.responses import Response
 
 from app.responses import SafeJSONResponse
 
@@ -35,16 +36,43 @@ def unprocessable(loc: list[str | int], message: str) -> JSONResponse:
     return SafeJSONResponse({"detail": [{"loc": loc, "msg": message, "type": "value_error"}]}, status_code=422)
 
 
+# Prebuilt bytes: answering a failure must not be able to fail itself.
+INTERNAL_ERROR = b'{"detail":"internal server error"}'
+INVALID_INPUT = b'{"detail":[{"loc":["body"],"msg":"invalid input","type":"value_error"}]}'
+
+
+def internal_error() -> Response:
+    return Response(INTERNAL_ERROR, status_code=500, media_type="application/json")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EngineInputError)
-    async def _engine_input(_: Request, exc: EngineInputError) -> JSONResponse:
-        return unprocessable(exc.loc, exc.message)
+    async def _engine_input(_: Request, exc: EngineInputError) -> Response:
+        try:
+            return unprocessable(exc.loc, exc.message)
+        except Exception:  # noqa: BLE001 - the answer must never fail
+            return Response(INVALID_INPUT, status_code=422, media_type="application/json")
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
         # FastAPI's usual body, but with ctx stripped of exception objects (not JSON).
-        errors = [{k: v for k, v in err.items() if k in ("loc", "msg", "type", "input")} for err in exc.errors()]
-        return SafeJSONResponse({"detail": _jsonable(errors)}, status_code=422)
+        try:
+            errors = [{k: v for k, v in err.items() if k in ("loc", "msg", "type", "input")}
+                      for err in exc.errors()]
+            return SafeJSONResponse({"detail": _jsonable(errors)}, status_code=422)
+        except Exception:  # noqa: BLE001 - e.g. an echoed input too deep to copy
+            log.exception("could not render a validation error")
+            return Response(INVALID_INPUT, status_code=422, media_type="application/json")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette's ServerErrorMiddleware calls this for anything unhandled (then re-raises it
+        # for the server's log); the body is fixed bytes, so this cannot fail.
+        try:
+            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        except Exception:  # noqa: BLE001, S110
+            pass
+        return internal_error()
 
 
 def _jsonable(value):

@@ -47,9 +47,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["content-type"])
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    _headers_outermost(app)
     return app
+
+
+def _headers_outermost(app: FastAPI) -> None:
+    """Security headers on every answer: wrap the whole stack, including Starlette's
+    ServerErrorMiddleware (which sends 500s outside any middleware added with add_middleware)."""
+    build = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeadersMiddleware(build())  # type: ignore[method-assign]
 
 
 __all__ = ["RequestValidationError", "create_app"]

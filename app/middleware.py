@@ -1,6 +1,11 @@
-"""Pure ASGI middleware: request body limit (413 before parsing) and security headers."""
+"""Pure ASGI middleware: request body limit (413 before parsing), lone-surrogate check (422) and
+security headers (outermost, so that 413, 422 and 500 answers carry them too)."""
 
 from __future__ import annotations
+
+import json
+import re
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,6 +62,10 @@ class BodyLimitMiddleware:
                 return
             if not message.get("more_body", False):
                 break
+        culprit = lone_surrogate(bytes(body))
+        if culprit is not None:
+            await self._surrogate(culprit, scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -68,9 +77,61 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
+    @staticmethod
+    async def _surrogate(loc: list[str | int], scope: Scope, receive: Receive, send: Send) -> None:
+        message = ("the text holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), "
+                   "which is not valid Unicode")
+        detail = [{"loc": ["body", *loc], "msg": message, "type": "string_unicode"}]
+        await SafeJSONResponse({"detail": detail}, status_code=422)(scope, receive, send)
+
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = SafeJSONResponse({"detail": f"request body exceeds {self.max_bytes} bytes"}, status_code=413)
         await response(scope, receive, send)
+
+
+# a JSON escape of a high or low surrogate; decoded strings are checked only when one occurs
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def lone_surrogate(body: bytes) -> list[str | int] | None:
+    """The path (keys and indices) to the first string holding a lone surrogate, else None.
+
+    json.loads accepts "\\ud800" and makes a str that cannot be encoded as UTF-8: echoing it back
+    (a label, a formula in a 422) would make the response fail. Bodies without such an escape
+    (nearly all) are not parsed here; a body that is not JSON is left to the app's 422.
+    """
+    if not _SURROGATE_ESCAPE.search(body):
+        return None
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return _find_surrogate(value, [])
+
+
+def _bad_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _find_surrogate(value: Any, path: list[str | int]) -> list[str | int] | None:
+    stack = [(value, path)]
+    while stack:  # iterative: deep nesting cannot overflow the stack
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if _bad_text(item):
+                return where
+        elif isinstance(item, dict):
+            for key, sub in item.items():
+                if _bad_text(key):
+                    return [*where, key.encode("utf-8", "backslashreplace").decode()]
+                stack.append((sub, [*where, key]))
+        elif isinstance(item, list):
+            stack.extend((sub, [*where, i]) for i, sub in enumerate(item))
+    return None
 
 
 class SecurityHeadersMiddleware:

@@ -30,25 +30,33 @@ def dumps(content: Any) -> bytes:
     try:
         return orjson.dumps(content, default=_default, option=OPTIONS)
     except orjson.JSONEncodeError:
-        # orjson refuses integers beyond 64 bits, which a 422 may echo back from the request
-        return orjson.dumps(_clip_big_ints(content), default=_default, option=OPTIONS)
+        # orjson refuses integers beyond 64 bits and strings with lone surrogates, which a 422 may
+        # echo back from the request (the middleware refuses such strings, this is the backstop)
+        return orjson.dumps(_sanitized(content), default=_default, option=OPTIONS)
 
 
 INT64 = (-(2**63), 2**64 - 1)  # orjson writes int64 and uint64
 
 
-def _clip_big_ints(value: Any) -> Any:
-    """The same structure with every integer orjson cannot write as a float (null if it overflows)."""
+def _sanitized(value: Any) -> Any:
+    """The same structure with every integer orjson cannot write as a float (null if it overflows)
+    and lone surrogates in strings written as `\\udXXX` text."""
     if isinstance(value, dict):
-        return {k: _clip_big_ints(v) for k, v in value.items()}
+        return {_text(k) if isinstance(k, str) else k: _sanitized(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clip_big_ints(v) for v in value]
+        return [_sanitized(v) for v in value]
+    if isinstance(value, str):
+        return _text(value)
     if isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
         try:
             return float(value)
         except OverflowError:
             return None
     return value
+
+
+def _text(value: str) -> str:
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class SafeJSONResponse(JSONResponse):
