@@ -62,11 +62,14 @@ ILL_CONDITIONING = lesson(
     "How fast can it possibly go when the valley is 50 times steeper across than along?",
     "At η* = 2/(λmin + λmax) = 2/51 ≈ 0.0392 each step multiplies the offset along the steep eigenvector by "
     "1 − η*λmax = −49/51 ≈ −0.961, so it flips sign every step (the zig-zag), and the offset along the valley "
-    "floor by 1 − η*λmin = +49/51. Both shrink by (κ − 1)/(κ + 1) = 0.961 per step, the best any fixed η can "
-    "do, and the measured rate matches it: ten orders of magnitude take about 575 steps. The second run's "
-    "smaller η = 0.03 damps the zig-zag (1 − 0.03·50 = −0.5) but crawls along the floor at 0.970 per step.",
+    "floor by 1 − η*λmin = +49/51. Both shrink by (κ − 1)/(κ + 1) = 0.961 per step, the best worst-case rate "
+    "any fixed η can guarantee, and the measured rate matches it: ten orders of magnitude take about 575 steps. "
+    "The second run's smaller η = 0.03 damps the zig-zag at once (1 − 0.03·50 = −0.5), so from this start, "
+    "which lies mostly across the valley, it is lower for the first 248 steps; but along the floor it crawls "
+    "at 0.970 per step. η* overtakes it at step 249 and ends 816× lower after 600 steps (5.0e−19 vs 4.1e−16): "
+    "\"optimal\" is about the rate in the long run from any start, not about every step.",
     [("GD at η* and at a smaller η on a κ = 50 valley",
-      scene(quadratic(50, 30), [-4.0, 2.0], 200,
+      scene(quadratic(50, 30), [-4.0, 2.0], 600,
             [{"name": "gd", "lr": 2 / 51, "label": "GD η* = 2/51"},
              {"name": "gd", "lr": 0.03, "label": "GD η = 0.03"}]))],
     show_eigenvectors=True, eta_slider_for=0, step_through=0)
@@ -92,14 +95,15 @@ MOMENTUM = lesson(
     "Can a heavy ball that remembers its previous steps get down a κ = 100 valley faster than gradient descent "
     "at its best step size? By how much?",
     "GD at its best η* = 2/101 ≈ 0.0198 contracts by (κ − 1)/(κ + 1) = 99/101 ≈ 0.980 per step and needs "
-    "625 steps to bring the loss below 1e−8. Heavy ball with Polyak's η* = 4/(√λmax + √λmin)² = 4/121 ≈ 0.0331 "
+    "625 steps to bring the loss below 1e−8. Momentum (heavy ball) with Polyak's "
+    "η* = 4/(√λmax + √λmin)² = 4/121 ≈ 0.0331 "
     "and μ* = ((√κ − 1)/(√κ + 1))² = (9/11)² ≈ 0.669 contracts by √μ* = 9/11 ≈ 0.818 and needs 88: about "
     "7× fewer. Per step, −log(rate) is √κ = 10 times larger (0.201 vs 0.020), the √κ speed-up; the start-up "
     "transient keeps the ratio of step counts below 10.",
-    [("GD at η* vs heavy ball at Polyak's (η*, μ*) on a κ = 100 valley",
+    [("GD at η* vs Momentum (heavy ball) at Polyak's (η*, μ*) on a κ = 100 valley",
       scene(quadratic(100, 30), [-4.0, 2.0], 700,
             [{"name": "gd", "lr": 2 / 101, "label": "GD η* = 2/101"},
-             {"name": "momentum", "lr": 4 / 121, "momentum": (9 / 11) ** 2, "label": "heavy ball (η*, μ*)"}]))],
+             {"name": "momentum", "lr": 4 / 121, "momentum": (9 / 11) ** 2, "label": "Momentum (η*, μ*)"}]))],
     eta_slider_for=1, step_through=1)
 
 # ---- 4. Nesterov vs heavy ball ------------------------------------------------------------
@@ -107,13 +111,13 @@ NESTEROV = lesson(
     "nesterov-vs-heavy-ball", "Nesterov vs heavy ball at the stability edge",
     "Nesterov's look-ahead gradient usually tames the oscillations of heavy-ball momentum. "
     "Is it also stable for every learning rate that heavy ball tolerates?",
-    "On this κ = 10 valley (λmax = 10) with μ = 0.9, heavy ball is stable for ηλmax < 2(1 + μ) = 3.8, i.e. "
+    "On this κ = 10 valley (λmax = 10) with μ = 0.9, Momentum (heavy ball) is stable for ηλmax < 2(1 + μ) = 3.8, i.e. "
     "η < 0.38, but Nesterov only for ηλmax < 2(1 + μ)/(1 + 2μ) ≈ 1.357, i.e. η < 0.1357. At η = 0.2 heavy ball "
     "converges at rate √μ ≈ 0.949 while Nesterov's steep mode grows by 2.29 per step and it diverges after 15 "
     "updates. Just inside its band, at η = 0.13, Nesterov converges at 0.885, faster than heavy ball at 0.2.",
-    [("heavy ball and Nesterov at η = 0.2, Nesterov at η = 0.13 (μ = 0.9)",
+    [("Momentum (heavy ball) and Nesterov at η = 0.2, Nesterov at η = 0.13 (μ = 0.9)",
       scene(quadratic(10), [-4.0, 2.0], 400,
-            [{"name": "momentum", "lr": 0.2, "momentum": 0.9, "label": "heavy ball η = 0.2"},
+            [{"name": "momentum", "lr": 0.2, "momentum": 0.9, "label": "Momentum η = 0.2"},
              {"name": "nesterov", "lr": 0.2, "momentum": 0.9, "label": "Nesterov η = 0.2"},
              {"name": "nesterov", "lr": 0.13, "momentum": 0.9, "label": "Nesterov η = 0.13"}]))],
     eta_slider_for=1, step_through=1)
@@ -153,7 +157,7 @@ MANY_MINIMA = lesson(
     [("GD, momentum and Adam from (0, −3)",
       scene({"name": "himmelblau"}, [0.0, -3.0], 500,
             [{"name": "gd", "lr": 0.01, "label": "GD"},
-             {"name": "momentum", "lr": 0.01, "momentum": 0.9, "label": "momentum"},
+             {"name": "momentum", "lr": 0.01, "momentum": 0.9, "label": "Momentum"},
              {"name": "adam", "lr": 0.1, "label": "Adam"}]))],
     step_through=2, log_loss=True)
 

@@ -18,19 +18,34 @@ export function etaMaxStable(name, mu, lamMax) {
   return null;
 }
 
-/** The optimal step of THEORY.md: GD η* = 2/(λmin+λmax); momentum (Polyak) η* = 4/(√λmax+√λmin)². */
+/**
+ * The optimal step of THEORY.md: GD η* = 2/(λmin+λmax); momentum (Polyak) η* = 4/(√λmax+√λmin)²;
+ * Nesterov (torch's iterates share the polynomial z² − (1+μ)(1−ηλ)z + μ(1−ηλ) of Lessard, Recht &
+ * Packard 2016, whose optimal tuning on quadratics is) η* = 4/(3λmax + λmin).
+ */
 export function etaOptimal(name, th) {
   if (!hasSpectrum(th) || th.lambda_min <= 0) return null;
   if (name === "gd") return 2 / (th.lambda_min + th.lambda_max);
   if (name === "momentum") return 4 / (Math.sqrt(th.lambda_max) + Math.sqrt(th.lambda_min)) ** 2;
+  if (name === "nesterov") return 4 / (3 * th.lambda_max + th.lambda_min);
   return null;
 }
 
-/** Hyperparameters the "use optimal η/μ" button sets, or null where theory gives none. */
+/** Optimizers with a closed-form optimum on a quadratic (the rest: none known, the button says so). */
+export const HAS_OPTIMUM = ["gd", "momentum", "nesterov"];
+
+/**
+ * Hyperparameters the "use optimal η/μ" button sets, or null where theory gives none. Nesterov:
+ * μ* = (√(3κ+1) − 2)/(√(3κ+1) + 2), rate ρ* = 1 − 2/√(3κ+1) (checked against the spectral radius).
+ */
 export function optimalSettings(name, th) {
   const lr = etaOptimal(name, th);
   if (lr === null) return null;
   if (name === "gd") return { lr };
+  if (name === "nesterov") {
+    const q = Math.sqrt(3 * (th.lambda_max / th.lambda_min) + 1);
+    return { lr, momentum: (q - 2) / (q + 2) };
+  }
   const s = Math.sqrt(th.lambda_max / th.lambda_min);
   return { lr, momentum: ((s - 1) / (s + 1)) ** 2 };
 }
@@ -63,7 +78,9 @@ function formLines(name, th, mu) {
   }
   if (name === "nesterov") {
     return [`z² − (1 + μ)(1 − ηλ)z + μ(1 − ηλ) = 0 (torch's look-ahead iterates)`,
-      `stable iff η &lt; 2(1 + μ)/((1 + 2μ)${SUBMAX}) = ${v(etaMaxStable("nesterov", mu, th.lambda_max))} (μ = ${fmt(mu)})`];
+      `stable iff η &lt; 2(1 + μ)/((1 + 2μ)${SUBMAX}) = ${v(etaMaxStable("nesterov", mu, th.lambda_max))} (μ = ${fmt(mu)})`,
+      ...(th.lambda_min > 0 ? [`η* = 4/(3${SUBMAX} + ${SUBMIN}) = ${v(etaOptimal("nesterov", th))}, μ* = (√(3κ+1) − 2)/(√(3κ+1) + 2) = `
+        + `${v(optimalSettings("nesterov", th).momentum, 4)} → ρ* = 1 − 2/√(3κ+1) = ${v(1 - 2 / Math.sqrt(3 * th.kappa + 1), 4)}`] : [])];
   }
   return [];
 }
@@ -143,7 +160,8 @@ export function renderTheory(el, { run, names, colors, start, onOptimal }) {
       el.append(h("p", { class: "rate-note" },
         h("span", { html: "ρ: the distance to the minimum shrinks like ρ<sup>t</sup>" }),
         h("button", { type: "button", class: "btn small accent", onclick: onOptimal, "data-testid": "use-optimal",
-          title: "GD: η* = 2/(λmin + λmax); momentum: Polyak's η* and μ*" }, "Use optimal η/μ")));
+          title: "GD: η* = 2/(λmin + λmax); Momentum: Polyak's η* and μ*; Nesterov: η* = 4/(3λmax + λmin) and its μ*."
+            + " Adaptive methods (Adam, RMSprop, …) and Newton have no closed-form optimum." }, "Use optimal η/μ")));
     }
   }
 }

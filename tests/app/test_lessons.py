@@ -138,6 +138,13 @@ def test_1_gd_zigzags_at_the_optimal_rate():
     assert 575 < math.log(1e10) / -math.log(rate) < 576  # "ten orders of magnitude take about 575 steps"
     for quoted in (f"{theory['eta_opt_gd']:.4f}", f"{rate:.3f}", "0.970"):
         assert quoted in entry["notice"]
+    # what the loss chart shows: η = 0.03 is lower until step 248, η* from step 249 on, and ends far lower
+    best, small = (np.array(r["loss"], dtype=float) for r in out["runs"])
+    behind = np.flatnonzero(best >= small)
+    assert behind.max() == 248 and np.all(best[249:] < small[249:])
+    assert "first 248 steps" in entry["notice"] and "step 249" in entry["notice"]
+    assert round(small[-1] / best[-1]) == 816 and "816×" in entry["notice"]
+    assert f"{best[-1]:.1e} vs {small[-1]:.1e}".replace("e-", "e−") in entry["notice"]
 
 
 # ---- 2. the 2/λmax cliff ----------------------------------------------------------------
@@ -153,6 +160,7 @@ def test_2_just_below_the_cliff_converges_just_above_diverges():
     assert np.all(np.diff(below["loss"]) < 0)  # the loss falls at every step
     assert above["status"] == "diverged" and above["steps_taken"] == 334 and "334" in entry["notice"]
     assert [r["stable"] for r in out["theory"]["runs"]] == [True, False]
+    assert below["loss"][-1] < 1e-18 * below["loss"][0] and above["loss"][-1] > 1e10  # the visible outcome
     # θ = 0: the steep direction is y, multiplied by 1 − ηλmax = −0.96 and −1.04
     for run_out, factor in ((below, -0.96), (above, -1.04)):
         y = arr(run_out)[:, 1]
@@ -174,6 +182,8 @@ def test_3_polyak_momentum_needs_a_fraction_of_gds_steps():
     steps_gd, steps_heavy = (first_below(r["loss"], 1e-8) for r in out["runs"])
     assert (steps_gd, steps_heavy) == (625, 88) and "625" in entry["notice"] and "88" in entry["notice"]
     assert steps_heavy < steps_gd / 3 and round(steps_gd / steps_heavy) == 7
+    gd_loss, heavy_loss = (np.array(r["loss"], dtype=float) for r in out["runs"])
+    assert np.all(heavy_loss[100:] < gd_loss[100:])  # the loss chart: momentum below GD from step 100 on
     rate_gd, rate_heavy = (r["predicted_rate"] for r in theory["runs"])
     assert rate_gd == pytest.approx(99 / 101) and rate_heavy == pytest.approx(9 / 11, rel=1e-6)
     # the √κ speed-up per step: −log(rate) is √κ times larger
@@ -199,6 +209,9 @@ def test_4_nesterovs_band_is_narrower_than_heavy_balls():
     assert statuses[0] != "diverged" and statuses[1] == "diverged" and statuses[2] == "converged"
     assert out["runs"][1]["steps_taken"] == 15 and "15" in entry["notice"]
     assert out["runs"][0]["loss"][-1] < 1e-12
+    # "Nesterov at η = 0.13 converges faster than heavy ball at 0.2": lower loss at every step from 20 on
+    heavy_loss, slow_loss = (np.array(out["runs"][i]["loss"], dtype=float) for i in (0, 2))
+    assert np.all(slow_loss[20:] < heavy_loss[20:]) and slow_loss[-1] < 1e-20 * heavy_loss[-1]
     runs = out["theory"]["runs"]
     assert [r["stable"] for r in runs] == [True, False, True]
     assert [r["eta_max_stable"] for r in runs] == pytest.approx([0.38, 3.8 / 28, 3.8 / 28])
@@ -362,3 +375,18 @@ def test_8_least_squares_raw_vs_normalized():
     features = make_surface("least_squares", {"normalize": True}).X
     r = np.corrcoef(features.T)[0, 1]
     assert normed["rate_opt_gd"] == pytest.approx(abs(r), rel=1e-9)
+
+
+# ---- one display name per optimizer -----------------------------------------------------
+
+def test_labels_start_with_the_pages_display_name():
+    """A lesson's label says "Momentum …", as the page's table (static/js/optimizer-style.js) names it."""
+    from pathlib import Path
+
+    table = Path(__file__).resolve().parents[2] / "static" / "js" / "optimizer-style.js"
+    names = dict(re.findall(r'^\s+(\w+): \{ name: "([^"]+)"', table.read_text(), flags=re.M))
+    assert names["momentum"] == "Momentum" and names["adam"] == "Adam" and len(names) >= 9
+    for entry in LESSONS:
+        for item in entry["scenes"]:
+            for opt in item["request"]["optimizers"]:
+                assert opt["label"].split(" ")[0].rstrip(",") == names[opt["name"]], (entry["slug"], opt["label"])

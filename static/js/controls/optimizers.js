@@ -4,12 +4,13 @@
 
 import { fmt, h } from "../dom.js";
 import { PALETTE } from "../plots/common.js";
+import { STYLE, colorOf, displayName } from "../optimizer-style.js";
 import { texToHtml } from "../tex.js";
 import { etaMaxStable, etaOptimal, hasSpectrum, optimalSettings } from "../theory.js";
 import { slider } from "./slider.js";
 
-export const SHORT = { gd: "GD", momentum: "Momentum", nesterov: "Nesterov", adagrad: "AdaGrad", rmsprop: "RMSprop",
-  adam: "Adam", adamw: "AdamW", adadelta: "Adadelta", newton: "Newton" };
+// display names and colours: one table keyed by optimizer name (optimizer-style.js)
+export const SHORT = Object.fromEntries(Object.entries(STYLE).map(([k, v]) => [k, v.name]));
 // Learning rates that show something on the default scene (torch's Adam default 1e-3 barely moves here).
 export const DEMO = { gd: { lr: 0.03 }, momentum: { lr: 0.01, momentum: 0.9 }, nesterov: { lr: 0.01, momentum: 0.9 },
   adam: { lr: 0.3 }, adamw: { lr: 0.3 }, adagrad: { lr: 1 }, rmsprop: { lr: 0.05 }, adadelta: { lr: 1 }, newton: { lr: 1 } };
@@ -20,11 +21,11 @@ const LR_RANGE = [1e-5, 10];
 const DUP_ICON = '<svg viewBox="0 0 16 16" aria-hidden="true"><rect x="5.5" y="5.5" width="8" height="8" rx="1.5"/>'
   + '<path d="M10.5 3.5v-.5a1 1 0 0 0-1-1h-6a1 1 0 0 0-1 1v6a1 1 0 0 0 1 1h.5"/></svg>';
 
-export const colorOf = (opt, i) => PALETTE[(opt.c ?? i) % PALETTE.length];
+export { colorOf };
 
 /** Legend names: the label, or the short name; duplicates get their η (then #k) appended. */
 export function displayNames(opts) {
-  const base = opts.map((o) => o.label || SHORT[o.name] || o.name);
+  const base = opts.map((o) => o.label || displayName(o.name));
   const count = (arr) => arr.reduce((m, b) => m.set(b, (m.get(b) || 0) + 1), new Map());
   const c1 = count(base);
   const named = base.map((b, i) => (c1.get(b) > 1 && !opts[i].label && opts[i].lr !== undefined ? `${b} η=${fmt(opts[i].lr)}` : b));
@@ -67,10 +68,10 @@ export class OptimizerPanel {
   /** Rebuild the cards when the list's shape changed; otherwise only refresh values and bands. */
   render(state, theory) {
     const opts = state.opt;
-    const sig = opts.map((o, i) => `${o.name}:${o.c ?? i}`).join("|");
+    const sig = opts.map((o, i) => `${o.name}:${colorOf(o, i, opts)}`).join("|"); // colours follow name and theme
     if (sig !== this.signature) {
       this.signature = sig;
-      this.cards = opts.map((o, i) => this.card(o, i, opts.length));
+      this.cards = opts.map((o, i) => this.card(o, i, opts.length, colorOf(o, i, opts)));
       this.list.replaceChildren(...this.cards.map((c) => c.el));
     }
     const names = displayNames(opts);
@@ -82,9 +83,8 @@ export class OptimizerPanel {
     this.list.querySelectorAll("[data-act=remove]").forEach((b) => { b.disabled = opts.length <= 1; });
   }
 
-  card(opt, i, n) {
+  card(opt, i, n, color = colorOf(opt, i)) {
     const info = this.byName[opt.name];
-    const color = colorOf(opt, i);
     const set = (key, v) => this.edit((opts) => { opts[i][key] = v; });
     const nameSelect = h("select", { "aria-label": `Optimizer ${i + 1} type`, "data-testid": "opt-name" },
       this.catalog.map((o) => h("option", { value: o.name, selected: o.name === opt.name }, SHORT[o.name] || o.name)));

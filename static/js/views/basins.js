@@ -146,12 +146,12 @@ class BasinsView {
     const info = this.ctx.catalog.surfaces.find((x) => x.name === s.surface);
     const extra = sceneText(s);
     e.sub.textContent = `${info?.title || s.surface} · ${w.n} × ${w.n} starts · ${w.steps} steps each${extra ? ` · ${extra}` : ""}`;
-    const sig = s.opt.map((o, i) => `${o.name}:${o.c ?? i}:${names[i]}:${w.picks.includes(i)}`).join("|");
+    const sig = s.opt.map((o, i) => `${o.name}:${colorOf(o, i, s.opt)}:${names[i]}:${w.picks.includes(i)}`).join("|");
     if (sig === this.chipSig) return;
     this.chipSig = sig;
     e.chips.replaceChildren(...s.opt.map((o, i) => {
       const on = w.picks.includes(i);
-      const b = h("button", { type: "button", class: "an-chip", "aria-pressed": String(on), style: `--c:${colorOf(o, i)}`,
+      const b = h("button", { type: "button", class: "an-chip", "aria-pressed": String(on), style: `--c:${colorOf(o, i, s.opt)}`,
         "data-testid": "basins-chip", title: `${names[i]}: ${hparamText(o)}` },
       h("span", { class: "swatch", "aria-hidden": "true" }), names[i]);
       b.addEventListener("click", () => this.toggle(i));
@@ -193,7 +193,7 @@ class BasinsView {
   }
 
   drawPanel(p, s, i, name, result, body) {
-    const color = colorOf(s.opt[i], i);
+    const color = colorOf(s.opt[i], i, s.opt);
     p.el.style.setProperty("--c", color);
     p.el.dataset.opt = String(i);
     p.caption.replaceChildren(h("span", { class: "swatch", "aria-hidden": "true" }), h("b", {}, name),

@@ -11,6 +11,7 @@ import { Readout } from "../readout.js";
 import { addChunk, asResponse, finishRun, pathsCsv, runFromMeta } from "../run.js";
 import { Scrubber } from "../scrubber.js";
 import { optimalSettings } from "../theory.js";
+import { displayName, optimalNote } from "../optimizer-style.js";
 import { Renderer } from "./paths-render.js";
 import { StepMode } from "../teach/step.js";
 import { LessonCard } from "../teach/card.js";
@@ -192,12 +193,13 @@ class PathsView {
 
   useOptimal() {
     const th = this.theory();
-    let changed = false;
+    const set = new Set(); const none = new Set();
     this.store.update((st) => st.opt.forEach((o) => {
       const best = optimalSettings(o.name, th);
-      if (best) { for (const [k, v] of Object.entries(best)) o[k] = roundSig(v, 6); changed = true; }
+      if (best) { for (const [k, v] of Object.entries(best)) o[k] = roundSig(v, 6); set.add(displayName(o.name)); }
+      else none.add(displayName(o.name));
     }));
-    if (!changed) this.ctx.ui.toast("Optimal η/μ is known for GD and momentum on a quadratic.");
+    this.ctx.ui.toast(optimalNote([...set], [...none]));
   }
 
   names() { return displayNames(this.store.get().opt); }

@@ -1,0 +1,72 @@
+// optimizer-style.js — the one table of how an optimizer looks: its display name and its colour,
+// keyed by the optimizer's API name (never by its position in a list), so Adam is the same pink in
+// the Paths view, a lesson, a basin map, a phase diagram, the tuning table and the Networks view.
+//
+// Each colour has a light- and a dark-theme shade, chosen for WCAG AA non-text contrast (≥ 3:1)
+// against every fill of that theme's contour scale and ≥ 4.5:1 against its card background
+// (tests/e2e/test_a11y.py checks the pairs). Names the table does not know (new optimizers) get a
+// deterministic fallback from EXTRA, picked by a hash of the name, so they never change colour
+// between reloads or views.
+
+export const STYLE = {
+  gd: { name: "GD", light: "#0a5a9c", dark: "#5cb3ff" },
+  momentum: { name: "Momentum", light: "#a33a00", dark: "#ff9a5c" },
+  nesterov: { name: "Nesterov", light: "#006646", dark: "#3ddc97" },
+  adam: { name: "Adam", light: "#a3246e", dark: "#ff8fd0" },
+  adamw: { name: "AdamW", light: "#6a3d9a", dark: "#c39bff" },
+  adagrad: { name: "AdaGrad", light: "#6e5200", dark: "#f0c93a" },
+  rmsprop: { name: "RMSprop", light: "#005f6f", dark: "#4fd6e8" },
+  adadelta: { name: "Adadelta", light: "#7d4a1c", dark: "#e0a872" },
+  newton: { name: "Newton", light: "#3d3d3d", dark: "#e6e6e6" },
+};
+
+/** Fallback shades for optimizers the table does not list yet (same contrast rules). */
+export const EXTRA = [
+  { light: "#8c2f2f", dark: "#ff8f8f" }, { light: "#2f5f1f", dark: "#9fe07f" }, { light: "#4a3aa0", dark: "#aa9cff" },
+  { light: "#8a305a", dark: "#f2a2ca" }, { light: "#5c4c00", dark: "#e2d272" }, { light: "#1f4f70", dark: "#8ccaf2" },
+];
+
+export const isDark = () => document.documentElement.dataset.theme === "dark";
+
+/** A stable small hash of a name (FNV-1a), so a fallback colour never depends on list order. */
+function hash(text) {
+  let x = 2166136261;
+  for (let i = 0; i < text.length; i++) x = Math.imul(x ^ text.charCodeAt(i), 16777619) >>> 0;
+  return x;
+}
+
+const entry = (name) => STYLE[name] || EXTRA[hash(String(name)) % EXTRA.length];
+
+/** "adam" → "Adam"; an unknown name is shown as sent. */
+export const displayName = (name) => STYLE[name]?.name || name;
+
+/** The theme's base colour of an optimizer name. */
+export const baseColor = (name, dark = isDark()) => entry(name)[dark ? "dark" : "light"];
+
+function mix(hex, toward, t) {
+  const p = (h) => [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16));
+  const a = p(hex); const b = p(toward);
+  return "#" + a.map((v, k) => Math.round(v + (b[k] - v) * t).toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Colour of opts[i]: its optimizer's colour; a second (third, …) run of the same optimizer in the
+ * list gets a deeper (light theme) or paler (dark theme) shade of it, so both stay recognisable as
+ * "GD" and still differ. Signature matches Array.map: opts.map(colorOf).
+ */
+export function colorOf(opt, i = 0, opts = null) {
+  const dark = isDark();
+  const base = baseColor(opt.name, dark);
+  const k = opts ? opts.slice(0, i).filter((o) => o.name === opt.name).length : 0;
+  if (!k) return base;
+  return mix(base, dark ? "#ffffff" : "#0b0f18", Math.min(0.7, 0.42 * k));
+}
+
+/** What "Use optimal η/μ" did: "Set η*, μ* for GD, Nesterov. No closed-form optimum for Adam." */
+export function optimalNote(set, none) {
+  const parts = [];
+  if (set.length) parts.push(`Set the optimal η (and μ) for ${set.join(", ")}.`);
+  if (none.length) parts.push(`No closed-form optimum for ${none.join(", ")}: left as they were.`);
+  if (!set.length) parts.push("Optimal settings are known for GD, Momentum and Nesterov on a quadratic.");
+  return parts.join(" ");
+}
