@@ -2,7 +2,7 @@
 
 Pure data. Each lesson is a dict
 
-    {"slug", "number", "title", "question" (two sentences), "notice" (the numbers, per THEORY.md),
+    {"slug", "number", "title", "question" (two sentences), "notice" (the numbers, per docs/theory.md),
      "scene": a complete POST /api/run body (= scenes[0]["request"]),
      "scenes": [{"caption", "request"}, ...]   (≥ 1; more where one request cannot show the
                                                contrast: noise is per request, a surface is per request),

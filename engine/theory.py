@@ -1,13 +1,18 @@
-"""Closed-form theory of first-order methods on a quadratic (constant Hessian H).
+"""Closed-form theory of first-order methods on a quadratic (constant Hessian H): the one source.
 
-On f = ½ (x − x*)ᵀ H (x − x*) every linear method decouples along H's eigenvectors, so
-its behaviour is set by the eigenvalues λ_i (Bishop 7.24–7.34, THEORY.md):
+The run's `theory` block, the phase diagram's boundary and optimum (engine/analysis/phase.py) and
+the page (which reads the numbers from the API) all use the functions here. Derivations:
+docs/theory.md. On f = ½ (x − x*)ᵀ H (x − x*) every linear method decouples along H's
+eigenvectors, so its behaviour is set by the eigenvalues λ_i, each replaced by λ_i + wd under
+torch's coupled weight decay:
 
-- GD:          α ← (1 − ηλ) α                      rate max_i |1 − ηλ_i|, stable iff 0 < η < 2/λmax
-- heavy ball:  z² − (1 + μ − η'λ) z + μ = 0        η' = η(1 − τ) with torch's dampening τ
-- Nesterov:    z² − (1 + μ)(1 − ηλ) z + μ(1 − ηλ) = 0   (torch's nesterov=True)
-The rate is the spectral radius: the largest root modulus over all λ_i. Weight decay wd
-adds wd to every λ (torch adds wd·x to the gradient).
+- GD:          α ← (1 − ηλ) α                             stable iff 0 < ηλ < 2
+- heavy ball:  z² − (1 + μ − η(1 − τ)λ) z + μ = 0          stable iff 0 < η(1 − τ)λ < 2(1 + μ)
+               (torch's dampening τ; with μ = 0 torch keeps no buffer: plain GD, τ has no effect)
+- Nesterov:    z² − (1 + μ)(1 − ηλ) z + μ(1 − ηλ) = 0      stable iff 0 < ηλ < 2(1 + μ)/(1 + 2μ)
+The rate is the spectral radius: the largest root modulus over all λ_i. A λ ≤ 0 (indefinite or
+singular H) has ρ ≥ 1 for every η > 0: then no η is stable, and `eta_max_stable` is None with
+a reason. All functions accept hyperparameters as arrays (phase diagrams broadcast them).
 """
 
 from __future__ import annotations
@@ -16,45 +21,77 @@ from typing import Any
 
 import numpy as np
 
+from engine.surfaces.base import SINGULAR_RTOL, curvature_class
+
 LINEAR_METHODS = ("gd", "momentum", "nesterov")
 # ρ within this of 1 is not called stable: on a singular H the flat direction has ρ = 1 exactly,
 # which round-off can report as 1 − 6e-16 for momentum
 STABLE_MARGIN = 1e-12
 
-
-def quadratic_summary(eigenvalues: np.ndarray) -> dict[str, Any]:
-    """λmin, λmax, κ, the GD stability limit 2/λmax, optimal η and μ and their rates.
-
-    Fields that need a positive definite H are None otherwise.
-    """
-    lam_min, lam_max = float(np.min(eigenvalues)), float(np.max(eigenvalues))
-    out: dict[str, Any] = {"lambda_min": lam_min, "lambda_max": lam_max}
-    pd = lam_min > 0
-    kappa = lam_max / lam_min if pd else None
-    out["kappa"] = kappa
-    out["eta_max_stable_gd"] = 2.0 / lam_max if lam_max > 0 else None
-    out["eta_opt_gd"] = 2.0 / (lam_min + lam_max) if pd else None
-    out["rate_opt_gd"] = (kappa - 1.0) / (kappa + 1.0) if pd else None
-    if pd:
-        root = (np.sqrt(kappa) - 1.0) / (np.sqrt(kappa) + 1.0)
-        out["momentum_opt"] = float(root**2)
-        out["eta_opt_momentum"] = float(4.0 / (np.sqrt(lam_max) + np.sqrt(lam_min)) ** 2)
-        out["rate_opt_momentum"] = float(root)
-    else:
-        out.update(momentum_opt=None, eta_opt_momentum=None, rate_opt_momentum=None)
-    return out
+# the stability condition as the page prints it, per method (Unicode, no markup)
+STABILITY_TEXT = {
+    "gd": "η < 2/(λmax + wd)",
+    "momentum": "η < 2(1 + μ)/((1 − τ)(λmax + wd))  (μ = 0: η < 2/(λmax + wd))",
+    "nesterov": "η < 2(1 + μ)/((1 + 2μ)(λmax + wd))",
+}
+RATE_TEXT = {
+    "gd": "ρ(η) = max over i of |1 − ηλᵢ|",
+    "momentum": "per eigen-direction z² − (1 + μ − η(1 − τ)λ)z + μ = 0, ρ = max |z|",
+    "nesterov": "per eigen-direction z² − (1 + μ)(1 − ηλ)z + μ(1 − ηλ) = 0, ρ = max |z|",
+}
 
 
-def eta_max_stable(name: str, eigenvalues: np.ndarray, momentum: float = 0.0) -> float | None:
-    """Largest stable constant η for a linear method (None when no η is stable or unknown)."""
-    lam_max = float(np.max(eigenvalues))
-    if lam_max <= 0 or np.min(eigenvalues) < 0 or name not in LINEAR_METHODS:
+def _hp(hparams: dict[str, Any], key: str, default: float = 0.0) -> np.ndarray:
+    return np.asarray(hparams.get(key, default), dtype=float)
+
+
+def _damping_factor(name: str, hparams: dict[str, Any]) -> np.ndarray:
+    """1 − τ where dampening acts: heavy ball with μ ≠ 0 (torch skips the buffer at μ = 0)."""
+    if name != "momentum":
+        return np.asarray(1.0)
+    return np.where(_hp(hparams, "momentum") != 0, 1.0 - _hp(hparams, "dampening"), 1.0)
+
+
+def stability_limit(name: str, hparams: dict[str, Any], eigenvalues: np.ndarray) -> np.ndarray:
+    """Largest stable η (the band is 0 < η < it), NaN where no η is stable; broadcasts over
+    array hyperparameters (`lr` is not used). Eigenvalues are H's; weight decay is added here."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    wd = _hp(hparams, "weight_decay")
+    lam_min, lam_max = lam.min() + wd, lam.max() + wd
+    mu = _hp(hparams, "momentum") if name != "gd" else np.asarray(0.0)
+    with np.errstate(all="ignore"):
+        if name == "nesterov":
+            factor = 2.0 * (1.0 + mu) / (1.0 + 2.0 * mu)
+        else:
+            factor = 2.0 * (1.0 + mu) / _damping_factor(name, hparams)
+        eta = factor / lam_max
+    definite = lam_min > SINGULAR_RTOL * np.abs(lam_max)
+    ok = definite & (mu >= 0) & (mu < 1) & np.isfinite(eta) & (eta > 0)
+    return np.where(ok, eta, np.nan)
+
+
+def stability_reason(name: str, hparams: dict[str, Any], eigenvalues: np.ndarray) -> str | None:
+    """Why no η is stable (None when some η is): the text that goes beside a null eta_max_stable."""
+    if name not in LINEAR_METHODS:
+        return "no linear iteration: the rate depends on the path (adaptive or second-order method)"
+    lam = np.asarray(eigenvalues, dtype=float) + float(hparams.get("weight_decay", 0.0))
+    kind = curvature_class(np.sort(lam))
+    if kind in ("indefinite", "negative_definite"):
+        return ("indefinite Hessian: λmin + wd < 0, so the iteration expands along that eigenvector "
+                "(|1 − ηλ| > 1) for every η > 0; no η is stable")
+    if kind == "singular":
+        return "singular Hessian: along the flat eigenvector ρ = 1 for every η, so no η converges"
+    if name == "momentum" and hparams.get("momentum", 0.0) != 0 and hparams.get("dampening", 0.0) >= 1:
+        return "dampening τ = 1 discards every gradient after the first: ρ = 1 for every η"
+    return None
+
+
+def eta_max_stable(name: str, hparams: dict[str, Any], eigenvalues: np.ndarray) -> float | None:
+    """Largest stable constant η for a linear method and these hyperparameters, else None."""
+    if name not in LINEAR_METHODS:
         return None
-    if name == "gd":
-        return 2.0 / lam_max
-    if name == "momentum":
-        return 2.0 * (1.0 + momentum) / lam_max
-    return 2.0 * (1.0 + momentum) / ((1.0 + 2.0 * momentum) * lam_max)
+    eta = float(stability_limit(name, hparams, eigenvalues))
+    return eta if np.isfinite(eta) else None
 
 
 def _largest_root_modulus(b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -64,7 +101,7 @@ def _largest_root_modulus(b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs((b + root) / 2.0), np.abs((b - root) / 2.0))
 
 
-def spectral_radius(name: str, hparams: dict[str, Any], eigenvalues: np.ndarray) -> float | None:
+def spectral_radius(name: str, hparams: dict[str, Any], eigenvalues: np.ndarray) -> float | np.ndarray | None:
     """Spectral radius of a method's linear iteration on a quadratic with these eigenvalues.
 
     Hyperparameters may be arrays (broadcast against each other): the result is then an array
@@ -73,19 +110,81 @@ def spectral_radius(name: str, hparams: dict[str, Any], eigenvalues: np.ndarray)
     if name not in LINEAR_METHODS:
         return None
     lam = np.asarray(eigenvalues, dtype=float)
-    eta = np.asarray(hparams["lr"], dtype=float)[..., None]
-    lam = lam + np.asarray(hparams.get("weight_decay", 0.0), dtype=float)[..., None]
+    eta = _hp(hparams, "lr")[..., None]
+    lam = lam + _hp(hparams, "weight_decay")[..., None]
     if name == "gd":
         rho = np.max(np.abs(1.0 - eta * lam), axis=-1)
     else:
-        mu = np.asarray(hparams["momentum"], dtype=float)[..., None]
+        mu = _hp(hparams, "momentum")[..., None]
         if name == "momentum":
-            eta_eff = eta * (1.0 - np.asarray(hparams.get("dampening", 0.0), dtype=float)[..., None])
+            eta_eff = eta * _damping_factor(name, hparams)[..., None]
             rho = np.max(_largest_root_modulus(1.0 + mu - eta_eff * lam, mu + 0 * lam), axis=-1)
         else:
             shrink = 1.0 - eta * lam
             rho = np.max(_largest_root_modulus((1.0 + mu) * shrink, mu * shrink), axis=-1)
     return float(rho) if np.ndim(rho) == 0 else rho
+
+
+def is_stable(rho):
+    """ρ < 1 with the margin above (arrays elementwise)."""
+    return rho < 1.0 - STABLE_MARGIN
+
+
+def optimum(name: str, hparams: dict[str, Any], eigenvalues: np.ndarray) -> dict[str, Any] | None:
+    """The best constant hyperparameters and their rate, for the fixed ones in `hparams`
+    (weight decay, dampening); None where H + wd is not positive definite.
+
+    GD: η* = 2/(λmin + λmax), ρ* = (κ − 1)/(κ + 1). Heavy ball (Polyak): μ* = ((√κ−1)/(√κ+1))²,
+    η* = 4/((√λmax + √λmin)²(1 − τ)), ρ* = √μ* (κ = 1: μ* = 0, plain GD). Nesterov (Lessard,
+    Recht & Packard 2016): η* = 4/(3λmax + λmin), μ* = (√(3κ+1) − 2)/(√(3κ+1) + 2),
+    ρ* = 1 − 2/√(3κ+1). Each λ here includes wd.
+    """
+    if name not in LINEAR_METHODS:
+        return None
+    lam = np.asarray(eigenvalues, dtype=float) + float(hparams.get("weight_decay", 0.0))
+    lam_min, lam_max = float(lam.min()), float(lam.max())
+    if curvature_class(np.sort(lam)) != "positive_definite":
+        return None
+    kappa = lam_max / lam_min
+    if name == "gd":
+        return {"lr": 2.0 / (lam_min + lam_max), "rate": (kappa - 1.0) / (kappa + 1.0),
+                "formula": "η* = 2/(λmin + λmax), ρ* = (κ − 1)/(κ + 1)"}
+    if name == "momentum":
+        tau = float(hparams.get("dampening", 0.0))
+        root = (np.sqrt(kappa) - 1.0) / (np.sqrt(kappa) + 1.0)
+        mu = float(root**2)
+        if mu == 0.0:  # κ = 1: no momentum, so dampening plays no part
+            lr = 2.0 / (lam_min + lam_max)
+        elif tau >= 1.0:
+            return None
+        else:
+            lr = 4.0 / ((np.sqrt(lam_max) + np.sqrt(lam_min)) ** 2 * (1.0 - tau))
+        return {"lr": float(lr), "momentum": mu, "rate": float(root),
+                "formula": "η* = 4/((√λmax + √λmin)²(1 − τ)), μ* = ((√κ − 1)/(√κ + 1))², ρ* = √μ* (Polyak)"}
+    q = np.sqrt(3.0 * kappa + 1.0)
+    return {"lr": float(4.0 / (3.0 * lam_max + lam_min)), "momentum": float((q - 2.0) / (q + 2.0)),
+            "rate": float(1.0 - 2.0 / q),
+            "formula": "η* = 4/(3λmax + λmin), μ* = (√(3κ + 1) − 2)/(√(3κ + 1) + 2), ρ* = 1 − 2/√(3κ + 1) "
+                       "(Lessard et al. 2016)"}
+
+
+def quadratic_summary(eigenvalues: np.ndarray) -> dict[str, Any]:
+    """λmin, λmax, κ, the curvature class, the GD stability limit 2/λmax, optimal η and μ and their
+    rates. Fields that need a positive definite H are None otherwise (with `stability_note`)."""
+    lam = np.sort(np.asarray(eigenvalues, dtype=float))
+    lam_min, lam_max = float(lam[0]), float(lam[-1])
+    curvature = curvature_class(lam)
+    pd = curvature == "positive_definite"
+    gd, heavy = optimum("gd", {}, lam), optimum("momentum", {}, lam)
+    return {
+        "lambda_min": lam_min, "lambda_max": lam_max, "curvature": curvature,
+        "kappa": lam_max / lam_min if pd else None,
+        "eta_max_stable_gd": eta_max_stable("gd", {}, lam),
+        "stability_note": stability_reason("gd", {}, lam),
+        "eta_opt_gd": gd and gd["lr"], "rate_opt_gd": gd and gd["rate"],
+        "momentum_opt": heavy and heavy["momentum"], "eta_opt_momentum": heavy and heavy["lr"],
+        "rate_opt_momentum": heavy and heavy["rate"],
+    }
 
 
 def measured_rate(path: np.ndarray, minimum: np.ndarray, floor: float = 1e-11) -> float | None:
@@ -110,22 +209,38 @@ def measured_rate(path: np.ndarray, minimum: np.ndarray, floor: float = 1e-11) -
     return float(np.exp(slope))
 
 
+def run_theory(name: str, hparams: dict[str, Any], eigenvalues: np.ndarray, constant_lr: bool) -> dict[str, Any]:
+    """One optimizer's entry of the theory block: predicted rate (constant schedule only), stable,
+    the stable band's edge (or why there is none), the optimum for its fixed hyperparameters and
+    the formulas the page prints."""
+    rho = spectral_radius(name, hparams, eigenvalues) if constant_lr else None
+    eta_max = eta_max_stable(name, hparams, eigenvalues)
+    entry: dict[str, Any] = {
+        "predicted_rate": rho, "stable": None if rho is None else bool(is_stable(rho)),
+        "eta_max_stable": eta_max,
+        "stability_note": None if eta_max is not None else stability_reason(name, hparams, eigenvalues),
+        "optimal": optimum(name, hparams, eigenvalues),
+    }
+    if name in LINEAR_METHODS:
+        entry["formulas"] = {"rate": RATE_TEXT[name], "stable": STABILITY_TEXT[name]}
+    return entry
+
+
 def theory_block(surface, optimizers, schedule_name: str, paths: list[np.ndarray] | None = None) -> dict[str, Any]:
-    """The API's `theory` object: {} for non-quadratic surfaces, else the summary plus per-run
-    `predicted_rate` (spectral radius, constant schedule only), `stable` and `measured_rate`."""
+    """The API's `theory` object: {} for surfaces without a constant Hessian, else the summary plus
+    per-run `predicted_rate` (spectral radius, constant schedule only), `stable`, `eta_max_stable`
+    (with `stability_note` when null), `optimal` and `measured_rate` (towards the first minimum)."""
     if not getattr(surface, "constant_hessian", False):
         return {}
-    hess = surface.hessian(np.zeros(2))
-    eigenvalues = np.linalg.eigvalsh(hess)
+    eigenvalues = np.linalg.eigvalsh(surface.hessian(np.zeros(2)))
+    if not np.all(np.isfinite(eigenvalues)):
+        return {}
     out = quadratic_summary(eigenvalues)
-    minimum = surface.minima_array()[0] if surface.minima_array().size else None
+    minima = surface.minima_array()
+    minimum = minima[0] if minima.size else None
     runs = []
     for i, opt in enumerate(optimizers):
-        rho = spectral_radius(opt.name, opt.hparams, eigenvalues) if schedule_name == "constant" else None
-        stable = None if rho is None else bool(rho < 1.0 - STABLE_MARGIN)
-        entry: dict[str, Any] = {"predicted_rate": rho, "stable": stable}
-        entry["eta_max_stable"] = eta_max_stable(opt.name, eigenvalues + opt.hparams.get("weight_decay", 0.0),
-                                                 opt.hparams.get("momentum", 0.0))
+        entry = run_theory(opt.name, opt.hparams, eigenvalues, schedule_name == "constant")
         if paths is not None and minimum is not None and len(paths[i]):
             entry["measured_rate"] = measured_rate(paths[i], minimum)
         runs.append(entry)

@@ -209,8 +209,10 @@ class Optimum(BaseModel):
 class PhaseTheory(BaseModel):
     lambda_min: float
     lambda_max: float
+    curvature: str | None = Field(None, description="curvature class of H (engine.theory)")
     kappa: float | None
     eta_max_stable_gd: float | None
+    stability_note: str | None = Field(None, description="why no η is stable, when none is (e.g. indefinite H)")
     eta_opt_gd: float | None
     rate_opt_gd: float | None
     momentum_opt: float | None
@@ -220,7 +222,8 @@ class PhaseTheory(BaseModel):
     predicted_stable: list[list[bool]] = Field(description="predicted_rate < 1")
     boundary: list[Curve] = Field(description=(
         "curves over the other axis when one axis is lr: GD η = 2/(λmax + wd); heavy ball "
-        "η = 2(1+μ)/((1−τ)λmax); Nesterov η = 2(1+μ)/((1+2μ)λmax); GD also its optimal η*"))
+        "η = 2(1+μ)/((1−τ)(λmax + wd)) (μ = 0: GD's); Nesterov η = 2(1+μ)/((1+2μ)(λmax + wd)); "
+        "GD also its optimal η*; the same engine.theory the run's theory block uses"))
     optimum: Optimum | None = Field(description="(η*, μ*) for momentum/nesterov when the axes are lr and momentum")
 
 

@@ -17,11 +17,9 @@ radius from the start's transient; < 1 means the run contracted.
 
 For a constant-Hessian surface, a linear method (gd, momentum, nesterov) and a constant schedule,
 `phase_theory` adds the predicted spectral radius per cell, the stability boundary in η as a
-curve over the other axis (GD η = 2/λmax; heavy ball η = 2(1+μ)/((1−τ)λmax); Nesterov
-η = 2(1+μ)/((1+2μ)λmax); weight decay wd adds to every λ) and, for the axes (lr, momentum), the
-optimum (η*, μ*): Polyak's for heavy ball, η* = 4/(√λmax+√λmin)², μ* = ((√κ−1)/(√κ+1))², rate
-√μ*; for Nesterov η* = 4/(3λmax+λmin), μ* = (√(3κ+1)−2)/(√(3κ+1)+2), rate 1 − 2/√(3κ+1)
-(Lessard, Recht & Packard 2016; both checked against a brute-force minimum of the radius).
+curve over the other axis and, for the axes (lr, momentum), the optimum (η*, μ*). All three come
+from engine.theory (formulas and derivations there and in docs/theory.md), the same functions
+the run's theory block uses, so /api/phase and /api/run agree on what is stable.
 """
 
 from __future__ import annotations
@@ -38,7 +36,15 @@ from engine.params import Param, resolve
 from engine.run import CONVERGED_GRAD_NORM, run_batch
 from engine.schedules import Schedule
 from engine.surfaces import Surface
-from engine.theory import LINEAR_METHODS, quadratic_summary, spectral_radius
+from engine.theory import (
+    LINEAR_METHODS,
+    STABILITY_TEXT,
+    is_stable,
+    optimum,
+    quadratic_summary,
+    spectral_radius,
+    stability_limit,
+)
 
 BOUNDARY_POINTS = 201  # samples of a boundary curve along the other axis
 
@@ -196,54 +202,41 @@ def phase_theory(surface: Surface, name: str, values: Mapping[str, Any],
                  axes: Sequence[Axis]) -> dict[str, Any] | None:
     """Predicted spectral radius per cell, the stability boundary and the optimum, or None when
     the surface's Hessian is not constant or the method has no linear iteration. `values` holds
-    every hyperparameter, the swept ones as (ny, nx) grids."""
+    every hyperparameter, the swept ones as (ny, nx) grids. Every number comes from engine.theory,
+    the source the run's theory block uses too."""
     if name not in LINEAR_METHODS or not getattr(surface, "constant_hessian", False):
         return None
     eigenvalues = np.linalg.eigvalsh(surface.hessian(np.zeros(2)))
     rho = spectral_radius(name, values, eigenvalues)
     out: dict[str, Any] = dict(quadratic_summary(eigenvalues))
     out["predicted_rate"] = rho
-    out["predicted_stable"] = rho < 1.0
+    out["predicted_stable"] = is_stable(rho)
     out["boundary"] = _boundary(name, values, axes, eigenvalues)
     out["optimum"] = _optimum(name, values, axes, eigenvalues)
     return out
 
 
-def _along(values: Mapping[str, Any], other: Axis, key: str, samples: np.ndarray):
-    """A hyperparameter's value along the boundary curve: the samples if it is the other axis."""
-    if key == other.name:
-        return samples
-    return float(values.get(key, 0.0))
+def _along(values: Mapping[str, Any], other: Axis, samples: np.ndarray) -> dict[str, Any]:
+    """The hyperparameters along a boundary curve: the other axis takes the samples."""
+    return {key: (samples if key == other.name else value) for key, value in values.items()
+            if key == other.name or not isinstance(value, np.ndarray)}
 
 
 def _boundary(name: str, values: Mapping[str, Any], axes: Sequence[Axis],
               eigenvalues: np.ndarray) -> list[dict[str, Any]]:
     """Curves in axis coordinates (`x` along axes[0], `y` along axes[1]) that the page draws as lines:
-    the largest stable η over the other axis, and for GD the optimal η* = 2/(λmin + λmax + 2wd)."""
+    the largest stable η over the other axis (theory.stability_limit), and for GD the optimal η*."""
     if "lr" not in (axes[0].name, axes[1].name):
         return []
     other = _other(axes, "lr")
     samples = other.values(BOUNDARY_POINTS)
-    wd = _along(values, other, "weight_decay", samples)
-    lam_min, lam_max = eigenvalues.min() + wd, eigenvalues.max() + wd
-    with np.errstate(all="ignore"):
-        if name == "gd":
-            eta_max, formula = 2.0 / lam_max, "η = 2/(λmax + wd)"
-        else:
-            mu = _along(values, other, "momentum", samples)
-            if name == "momentum":
-                tau = _along(values, other, "dampening", samples)
-                eta_max, formula = 2.0 * (1.0 + mu) / ((1.0 - tau) * lam_max), "η = 2(1+μ)/((1−τ)(λmax + wd))"
-            else:
-                eta_max, formula = 2.0 * (1.0 + mu) / ((1.0 + 2.0 * mu) * lam_max), "η = 2(1+μ)/((1+2μ)(λmax + wd))"
-        eta_max = np.where((lam_min > 0) & np.isfinite(eta_max) & (eta_max > 0), eta_max, np.nan)
-    eta_max = np.broadcast_to(eta_max, samples.shape)
-    curves = [_curve("stability", formula, axes, eta_max, samples)]
+    hp = _along(values, other, samples)
+    eta_max = np.broadcast_to(stability_limit(name, hp, eigenvalues), samples.shape)
+    curves = [_curve("stability", STABILITY_TEXT[name], axes, eta_max, samples)]
     if name == "gd":
-        with np.errstate(all="ignore"):
-            eta_opt = np.where(lam_min > 0, 2.0 / (lam_min + lam_max), np.nan)
-        curves.append(_curve("optimal_lr", "η* = 2/(λmin + λmax + 2wd)", axes,
-                             np.broadcast_to(eta_opt, samples.shape), samples))
+        wd = np.broadcast_to(np.asarray(hp.get("weight_decay", 0.0), dtype=float), samples.shape)
+        eta_opt = np.array([(optimum("gd", {"weight_decay": w}, eigenvalues) or {"lr": np.nan})["lr"] for w in wd])
+        curves.append(_curve("optimal_lr", "η* = 2/(λmin + λmax + 2wd)", axes, eta_opt, samples))
     return curves
 
 
@@ -257,23 +250,11 @@ def _optimum(name: str, values: Mapping[str, Any], axes: Sequence[Axis],
     """(η*, μ*) and its rate for heavy ball / Nesterov when the axes are exactly lr and momentum."""
     if name == "gd" or {a.name for a in axes} != {"lr", "momentum"}:
         return None
-    wd = float(values.get("weight_decay", 0.0))
-    lam_min, lam_max = float(eigenvalues.min()) + wd, float(eigenvalues.max()) + wd
-    if lam_min <= 0:
+    fixed = {k: v for k, v in values.items() if not isinstance(v, np.ndarray)}
+    best = optimum(name, fixed, eigenvalues)
+    if best is None:
         return None
-    kappa = lam_max / lam_min
-    if name == "momentum":
-        tau = float(values.get("dampening", 0.0))
-        if tau >= 1.0:
-            return None
-        root = (np.sqrt(kappa) - 1.0) / (np.sqrt(kappa) + 1.0)
-        lr, mu, rate = 4.0 / ((np.sqrt(lam_max) + np.sqrt(lam_min)) ** 2 * (1.0 - tau)), root**2, root
-        formula = "η* = 4/((√λmax + √λmin)²(1−τ)), μ* = ((√κ−1)/(√κ+1))² (Polyak)"
-    else:
-        q = np.sqrt(3.0 * kappa + 1.0)
-        lr, mu, rate = 4.0 / (3.0 * lam_max + lam_min), (q - 2.0) / (q + 2.0), 1.0 - 2.0 / q
-        formula = "η* = 4/(3λmax + λmin), μ* = (√(3κ+1)−2)/(√(3κ+1)+2) (Lessard et al. 2016)"
-    point = {"lr": float(lr), "momentum": float(mu)}
+    point = {"lr": best["lr"], "momentum": best["momentum"]}
     inside = all(a.min <= point[a.name] <= a.max for a in axes)
     return {"x": point[axes[0].name], "y": point[axes[1].name], "lr": point["lr"],
-            "momentum": point["momentum"], "rate": float(rate), "inside": inside, "formula": formula}
+            "momentum": point["momentum"], "rate": best["rate"], "inside": inside, "formula": best["formula"]}

@@ -90,7 +90,7 @@ class MLP:
     # ---- weights -------------------------------------------------------------
     def init(self, seed: int = 0, scheme: str = "he", sigma: float = 0.1) -> np.ndarray:
         """Initial weights (d,): He N(0, 2/fan_in), Xavier U(±√(6/(fan_in + fan_out))) or N(0, σ²)
-        for every weight matrix (Bishop 7.2.5, THEORY.md); biases start at 0."""
+        for every weight matrix (Bishop 7.2.5, docs/theory.md); biases start at 0."""
         p = resolve(INIT_PARAMS, {"seed": seed, "scheme": scheme, "sigma": sigma}, "init")
         rng = np.random.default_rng(p["seed"])
         w = np.zeros(self.d)

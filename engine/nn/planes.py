@@ -68,7 +68,7 @@ class Plane:
 
 def filter_normalized_directions(model: MLP, center: np.ndarray, seed: int = 0) -> np.ndarray:
     """Two random directions (2, d), each row of each weight matrix scaled to the norm of that
-    neuron's incoming weights at `center`; biases 0 (Li et al. 2018, THEORY.md)."""
+    neuron's incoming weights at `center`; biases 0 (Li et al. 2018, docs/theory.md)."""
     center = np.asarray(center, dtype=float).reshape(model.d)
     raw = np.random.default_rng(seed).standard_normal((2, model.d))
     out = np.zeros_like(raw)

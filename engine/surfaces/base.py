@@ -16,10 +16,10 @@ import numpy as np
 
 from engine.params import Param, resolve
 
-# An eigenvalue counts as zero when |λ| <= SINGULAR_RTOL * max|λ| (or both are ~0):
-# relative, so that a flat-but-scaled surface is not misread.
-SINGULAR_RTOL = 1e-9
-SINGULAR_ATOL = 1e-12
+# An eigenvalue counts as zero when |λ| <= SINGULAR_RTOL * max|λ|: relative to the Hessian's own
+# scale, and a few hundred ulps wide (eigvalsh's error is ~ eps * max|λ|), so that only round-off
+# is read as zero: x² + 1e-10 y² is positive definite, not singular, at any overall scale.
+SINGULAR_RTOL = 1e-13
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def curvature_class(eigenvalues: np.ndarray) -> str:
     scale = float(np.max(np.abs(lam))) if lam.size else 0.0
     if not np.all(np.isfinite(lam)):
         return "singular"
-    if np.any(np.abs(lam) <= max(SINGULAR_RTOL * scale, SINGULAR_ATOL)):
+    if np.any(np.abs(lam) <= SINGULAR_RTOL * scale):  # scale 0 (H = 0) is singular too
         return "singular"
     if np.all(lam > 0):
         return "positive_definite"

@@ -28,6 +28,7 @@ class Saddle(Surface):
     )
     default_domain = ((-3.0, 3.0), (-3.0, 3.0))
     default_start = (-2.5, 0.05)  # almost on the stable axis: a slow approach, then escape
+    constant_hessian = True  # theory block: no η is stable (λ = −b < 0)
 
     def _value(self, x, y):
         return 0.5 * (self.p["a"] * x * x - self.p["b"] * y * y)

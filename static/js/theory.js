@@ -1,53 +1,18 @@
-// theory.js — the quadratic's closed forms (THEORY.md, Bishop & Bishop ch. 7) and the theory panel.
-//
-// GD:        ρ(η) = max_i |1 − ηλ_i|, stable iff 0 < η < 2/λmax; η* = 2/(λmin + λmax), ρ* = (κ − 1)/(κ + 1)
-// momentum:  z² − (1 + μ − ηλ)z + μ = 0, stable iff η < 2(1 + μ)/λmax;
-//            μ* = ((√κ − 1)/(√κ + 1))², η* = 4/(√λmax + √λmin)², ρ* = (√κ − 1)/(√κ + 1)
-// Nesterov:  z² − (1 + μ)(1 − ηλ)z + μ(1 − ηλ) = 0, stable iff η < 2(1 + μ)/((1 + 2μ)λmax)
+// theory.js — the theory panel. Every number and formula comes from the run's `theory` block, which
+// engine/theory.py computes (derivations in docs/theory.md): the page keeps no copy of the formulas.
 
 import { fmt, h } from "./dom.js";
 
 export const hasSpectrum = (th) => th && Number.isFinite(th.lambda_max) && Number.isFinite(th.lambda_min);
 
-/** Largest stable η for a GD-family optimizer on a quadratic with top eigenvalue λmax, else null. */
-export function etaMaxStable(name, mu, lamMax) {
-  if (!(lamMax > 0)) return null;
-  if (name === "gd") return 2 / lamMax;
-  if (name === "momentum") return (2 * (1 + mu)) / lamMax;
-  if (name === "nesterov") return (2 * (1 + mu)) / ((1 + 2 * mu) * lamMax);
-  return null;
-}
+/** The theory block's entry for optimizer i (eta_max_stable, stability_note, optimal, formulas), or {}. */
+export const runTheory = (th, i) => th?.runs?.[i] || {};
 
-/**
- * The optimal step of THEORY.md: GD η* = 2/(λmin+λmax); momentum (Polyak) η* = 4/(√λmax+√λmin)²;
- * Nesterov (torch's iterates share the polynomial z² − (1+μ)(1−ηλ)z + μ(1−ηλ) of Lessard, Recht &
- * Packard 2016, whose optimal tuning on quadratics is) η* = 4/(3λmax + λmin).
- */
-export function etaOptimal(name, th) {
-  if (!hasSpectrum(th) || th.lambda_min <= 0) return null;
-  if (name === "gd") return 2 / (th.lambda_min + th.lambda_max);
-  if (name === "momentum") return 4 / (Math.sqrt(th.lambda_max) + Math.sqrt(th.lambda_min)) ** 2;
-  if (name === "nesterov") return 4 / (3 * th.lambda_max + th.lambda_min);
-  return null;
-}
-
-/** Optimizers with a closed-form optimum on a quadratic (the rest: none known, the button says so). */
-export const HAS_OPTIMUM = ["gd", "momentum", "nesterov"];
-
-/**
- * Hyperparameters the "use optimal η/μ" button sets, or null where theory gives none. Nesterov:
- * μ* = (√(3κ+1) − 2)/(√(3κ+1) + 2), rate ρ* = 1 − 2/√(3κ+1) (checked against the spectral radius).
- */
-export function optimalSettings(name, th) {
-  const lr = etaOptimal(name, th);
-  if (lr === null) return null;
-  if (name === "gd") return { lr };
-  if (name === "nesterov") {
-    const q = Math.sqrt(3 * (th.lambda_max / th.lambda_min) + 1);
-    return { lr, momentum: (q - 2) / (q + 2) };
-  }
-  const s = Math.sqrt(th.lambda_max / th.lambda_min);
-  return { lr, momentum: ((s - 1) / (s + 1)) ** 2 };
+/** Hyperparameters the "use optimal η/μ" buttons set for optimizer i, or null where theory gives none. */
+export function optimalSettings(th, i) {
+  const best = runTheory(th, i).optimal;
+  if (!best) return null;
+  return best.momentum === undefined ? { lr: best.lr } : { lr: best.lr, momentum: best.momentum };
 }
 
 const CURVATURE = {
@@ -60,29 +25,22 @@ export const curvatureText = (c) => CURVATURE[c] || c || "—";
 
 let formsOpen = false; // the closed forms' <details> keeps its state across re-renders
 
-const SUBMIN = "λ<sub>min</sub>"; const SUBMAX = "λ<sub>max</sub>";
+const escapeHtml = (text) => String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** The closed forms, each line with today's numbers filled in (mu = the μ the optimizer uses). */
-function formLines(name, th, mu) {
+/** The closed forms of optimizer i, each line with its numbers filled in (all from the server). */
+function formLines(tr, mu) {
   const v = (x, sig = 3) => `<b>${fmt(x, sig)}</b>`;
-  if (name === "gd") {
-    return [`ρ(η) = max<sub>i</sub> |1 − ηλ<sub>i</sub>|`,
-      `stable iff η &lt; 2/${SUBMAX} = ${v(th.eta_max_stable_gd)}`,
-      `η* = 2/(${SUBMIN} + ${SUBMAX}) = ${v(th.eta_opt_gd)} → ρ* = (κ − 1)/(κ + 1) = ${v(th.rate_opt_gd, 4)}`];
+  const f = tr.formulas;
+  if (!f) return [];
+  const lines = [escapeHtml(f.rate)];
+  lines.push(tr.eta_max_stable == null ? `no stable η: ${escapeHtml(tr.stability_note || "—")}`
+    : `stable iff ${escapeHtml(f.stable)} = ${v(tr.eta_max_stable)}` + (mu === undefined ? "" : ` (μ = ${fmt(mu)})`));
+  const o = tr.optimal;
+  if (o) {
+    lines.push(`${escapeHtml(o.formula)}: η* = ${v(o.lr)}` + (o.momentum === undefined ? "" : `, μ* = ${v(o.momentum, 4)}`)
+      + ` → ρ* = ${v(o.rate, 4)}`);
   }
-  if (name === "momentum") {
-    return [`per eigen-direction: z² − (1 + μ − ηλ)z + μ = 0, ρ = max |z|`,
-      `stable iff η &lt; 2(1 + μ)/${SUBMAX} = ${v(etaMaxStable("momentum", mu, th.lambda_max))} (μ = ${fmt(mu)})`,
-      `μ* = ((√κ − 1)/(√κ + 1))² = ${v(th.momentum_opt, 4)}, η* = 4/(√${SUBMAX} + √${SUBMIN})² = ${v(th.eta_opt_momentum)}`
-        + ` → ρ* = (√κ − 1)/(√κ + 1) = ${v(th.rate_opt_momentum, 4)}`];
-  }
-  if (name === "nesterov") {
-    return [`z² − (1 + μ)(1 − ηλ)z + μ(1 − ηλ) = 0 (torch's look-ahead iterates)`,
-      `stable iff η &lt; 2(1 + μ)/((1 + 2μ)${SUBMAX}) = ${v(etaMaxStable("nesterov", mu, th.lambda_max))} (μ = ${fmt(mu)})`,
-      ...(th.lambda_min > 0 ? [`η* = 4/(3${SUBMAX} + ${SUBMIN}) = ${v(etaOptimal("nesterov", th))}, μ* = (√(3κ+1) − 2)/(√(3κ+1) + 2) = `
-        + `${v(optimalSettings("nesterov", th).momentum, 4)} → ρ* = 1 − 2/√(3κ+1) = ${v(1 - 2 / Math.sqrt(3 * th.kappa + 1), 4)}`] : [])];
-  }
-  return [];
+  return lines.map((line) => line.replace(/λmax/g, "λ<sub>max</sub>").replace(/λmin/g, "λ<sub>min</sub>"));
 }
 
 const swatch = (color) => h("span", { class: "swatch", style: `--c:${color}` });
@@ -115,7 +73,8 @@ export function renderTheory(el, { run, names, colors, start, onOptimal }) {
       h("span", { html: `λ<sub>min</sub> = ${fmt(th.lambda_min)}` }),
       h("span", { html: `λ<sub>max</sub> = ${fmt(th.lambda_max)}` }),
       h("span", { html: `κ = ${fmt(th.kappa)}` }),
-      h("span", { html: `2/λ<sub>max</sub> = ${fmt(th.eta_max_stable_gd)}` })));
+      th.eta_max_stable_gd == null ? h("span", { class: "bad" }, th.stability_note || "no stable η")
+        : h("span", { html: `2/λ<sub>max</sub> = ${fmt(th.eta_max_stable_gd)}` })));
   } else if (start) {
     const [l1, l2] = start.eigenvalues;
     const lmax = Math.max(Math.abs(l1 ?? 0), Math.abs(l2 ?? 0));
@@ -143,15 +102,16 @@ export function renderTheory(el, { run, names, colors, start, onOptimal }) {
     h("tbody", {}, rows))));
 
   if (exact) {
-    const used = new Map();
-    for (const r of run?.runs || []) if (!used.has(r.optimizer.name)) used.set(r.optimizer.name, r.optimizer.momentum ?? 0.9);
-    if (!used.has("gd")) used.set("gd", 0);
+    // one entry per distinct optimizer name, as its first run sees it
+    const seen = new Set();
     const dl = h("dl", { class: "forms" });
-    for (const n of ["gd", "momentum", "nesterov"]) {
-      if (!used.has(n)) continue;
-      dl.append(h("dt", {}, { gd: "GD", momentum: "Momentum", nesterov: "Nesterov" }[n]),
-        h("dd", {}, ...formLines(n, th, used.get(n)).map((line) => h("span", { class: "form-line", html: line }))));
-    }
+    (run?.runs || []).forEach((r, i) => {
+      const tr = runTheory(th, i);
+      if (seen.has(r.optimizer.name) || !tr.formulas) return;
+      seen.add(r.optimizer.name);
+      dl.append(h("dt", {}, names[i]),
+        h("dd", {}, ...formLines(tr, r.optimizer.momentum).map((line) => h("span", { class: "form-line", html: line }))));
+    });
     const details = h("details", { class: "closed-forms", open: formsOpen },
       h("summary", {}, "Closed forms on a quadratic (Bishop 7.24–7.34)"), dl);
     details.addEventListener("toggle", () => { formsOpen = details.open; });
@@ -160,7 +120,7 @@ export function renderTheory(el, { run, names, colors, start, onOptimal }) {
       el.append(h("p", { class: "rate-note" },
         h("span", { html: "ρ: the distance to the minimum shrinks like ρ<sup>t</sup>" }),
         h("button", { type: "button", class: "btn small accent", onclick: onOptimal, "data-testid": "use-optimal",
-          title: "GD: η* = 2/(λmin + λmax); Momentum: Polyak's η* and μ*; Nesterov: η* = 4/(3λmax + λmin) and its μ*."
+          title: "η* (and μ*) of the quadratic's theory for GD, heavy ball and Nesterov."
             + " Adaptive methods (Adam, RMSprop, …) and Newton have no closed-form optimum." }, "Use optimal η/μ")));
     }
   }

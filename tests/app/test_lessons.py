@@ -201,7 +201,7 @@ def test_4_nesterovs_band_is_narrower_than_heavy_balls():
     heavy, nest_fast, nest_slow = entry["scene"]["optimizers"]
     mu = heavy["momentum"]
     assert nest_fast["momentum"] == nest_slow["momentum"] == mu == 0.9
-    # THEORY.md's bands, by hand
+    # docs/theory.md's bands, by hand
     assert heavy["lr"] * lam_max < 2 * (1 + mu)
     assert nest_fast["lr"] == heavy["lr"] and nest_fast["lr"] * lam_max > 2 * (1 + mu) / (1 + 2 * mu)
     assert nest_slow["lr"] * lam_max < 2 * (1 + mu) / (1 + 2 * mu)

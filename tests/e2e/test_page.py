@@ -65,13 +65,16 @@ def test_default_scene_renders_four_named_paths_and_the_eigenvector_overlay(tab)
         DOCS_SHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, DOCS_SHOT)
 
-    # the closed forms are THEORY.md's, shown as text (no MathJax offline)
+    # the closed forms are engine/theory.py's (docs/theory.md), sent in the theory block and shown as
+    # text (no MathJax offline), each with its numbers
     page.locator(".closed-forms summary").click()
     forms = page.locator(".closed-forms").inner_text()
-    for text in ["ρ(η) = maxi |1 − ηλi|", "η < 2/λmax = 0.04", "η* = 2/(λmin + λmax) = 0.0392",
-                 "ρ* = (κ − 1)/(κ + 1)", "z² − (1 + μ − ηλ)z + μ = 0", "η < 2(1 + μ)/λmax",
-                 "μ* = ((√κ − 1)/(√κ + 1))²", "η* = 4/(√λmax + √λmin)²", "ρ* = (√κ − 1)/(√κ + 1)",
-                 "z² − (1 + μ)(1 − ηλ)z + μ(1 − ηλ) = 0", "η < 2(1 + μ)/((1 + 2μ)λmax)"]:
+    for text in ["ρ(η) = max over i of |1 − ηλᵢ|", "η < 2/(λmax + wd) = 0.04",
+                 "η* = 2/(λmin + λmax), ρ* = (κ − 1)/(κ + 1): η* = 0.0392",
+                 "z² − (1 + μ − η(1 − τ)λ)z + μ = 0", "η < 2(1 + μ)/((1 − τ)(λmax + wd))",
+                 "μ* = ((√κ − 1)/(√κ + 1))²", "η* = 4/((√λmax + √λmin)²(1 − τ))", "ρ* = √μ*",
+                 "z² − (1 + μ)(1 − ηλ)z + μ(1 − ηλ) = 0", "η < 2(1 + μ)/((1 + 2μ)(λmax + wd))",
+                 "ρ* = 1 − 2/√(3κ + 1)"]:
         assert text in forms, text
 
     # theory beside measurement: GD's predicted rate max|1 − 0.03 λ| = 0.97

@@ -1,4 +1,4 @@
-"""Closed-form quadratic theory (THEORY.md) and its agreement with measured runs."""
+"""Closed-form quadratic theory (docs/theory.md) and its agreement with measured runs."""
 
 import numpy as np
 import pytest
@@ -36,7 +36,7 @@ def test_spectral_radius_closed_forms():
 @pytest.mark.parametrize("name,mu", [("gd", 0.0), ("momentum", 0.5), ("nesterov", 0.5)])
 def test_stability_limits_are_sharp(name, mu):
     lam = np.array([1.0, 20.0])
-    limit = eta_max_stable(name, lam, mu)
+    limit = eta_max_stable(name, {"momentum": mu}, lam)
     hp = {"lr": limit * 0.99, "momentum": mu}
     assert spectral_radius(name, hp, lam) < 1
     hp["lr"] = limit * 1.01

@@ -40,7 +40,7 @@ class Lesson(BaseModel):
     number: int = Field(ge=1, description="position in the lessons menu, from 1", examples=[1])
     title: str = Field(examples=["Ill-conditioning: the zig-zag"])
     question: str = Field(description="two sentences that pose the lesson's question")
-    notice: str = Field(description="'what to notice': the numbers the runs show, per THEORY.md; each one is "
+    notice: str = Field(description="'what to notice': the numbers the runs show, per docs/theory.md; each one is "
                                     "checked through /api/run by the test suite")
     scene: RunRequest = Field(description="the main scene, equal to scenes[0].request: POST it to /api/run")
     scenes: list[LessonScene] = Field(

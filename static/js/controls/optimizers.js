@@ -6,7 +6,7 @@ import { fmt, h } from "../dom.js";
 import { PALETTE } from "../plots/common.js";
 import { STYLE, colorOf, displayName } from "../optimizer-style.js";
 import { texToHtml } from "../tex.js";
-import { etaMaxStable, etaOptimal, hasSpectrum, optimalSettings } from "../theory.js";
+import { optimalSettings, runTheory } from "../theory.js";
 import { slider } from "./slider.js";
 
 // display names and colours: one table keyed by optimizer name (optimizer-style.js)
@@ -94,7 +94,7 @@ export class OptimizerPanel {
     const optimal = h("button", { type: "button", class: "btn chip", "data-act": "optimal", "data-testid": "opt-optimal",
       title: "Set the optimal η (and μ) of the quadratic's theory" }, "η*");
     optimal.addEventListener("click", () => {
-      const best = optimalSettings(opt.name, this.theory);
+      const best = optimalSettings(this.theory, i);
       if (best) this.edit((opts) => Object.assign(opts[i], roundAll(best)));
     });
     const dup = h("button", { type: "button", class: "btn icon", "data-act": "dup", title: "Duplicate",
@@ -163,13 +163,12 @@ export class OptimizerPanel {
           const v = o[p.name] ?? p.default;
           if (p.type === "pair") { controls.betas0.set(v[0]); controls.betas1.set(v[1]); } else controls[p.name]?.set(v);
         }
-        const spectrum = hasSpectrum(theory);
-        const mu = o.momentum ?? info.params.find((p) => p.name === "momentum")?.default ?? 0;
-        // weight decay adds wd·I to the Hessian (torch adds wd·x to the gradient), except AdamW's decoupled one
-        const hi = spectrum ? etaMaxStable(o.name, mu, theory.lambda_max + (o.weight_decay ?? 0)) : null;
-        const best = spectrum ? etaOptimal(o.name, theory) : null;
+        // the stable band and η* of this run, as engine/theory.py computed them (dampening, weight decay included)
+        const tr = runTheory(theory, i);
+        const hi = tr.eta_max_stable ?? null;
+        const best = tr.optimal?.lr ?? null;
         controls.lr?.setBand(hi ? { hi, opt: best, text: `stable for η < ${fmt(hi)}`, optText: best ? `η* = ${fmt(best)}` : "" } : null);
-        optimal.hidden = !(spectrum && optimalSettings(o.name, theory));
+        optimal.hidden = !optimalSettings(theory, i);
       },
     };
   }

@@ -8,7 +8,7 @@
 //   momentum share = (momentum · update) / |update|²   (gd_step + momentum = update)
 //   offset factor  = 1 + λ_i (update · u_i) / (∇f · u_i): in the local quadratic model the offset from the
 //                    stationary point along u_i is α_i = (∇f · u_i)/λ_i, and the step multiplies it by this
-//                    (for GD exactly 1 − ηλ_i, THEORY.md 7.29)
+//                    (for GD exactly 1 − ηλ_i, docs/theory.md 7.29)
 
 import { fmt } from "../dom.js";
 
@@ -137,7 +137,7 @@ function factorSentences(n) {
   const gd = n.name === "gd";
   const [f1, f2] = n.factors;
   const [l1, l2] = n.lams;
-  // GD's factor is exactly 1 − ηλ (THEORY.md 7.29); name λ as the sentence does
+  // GD's factor is exactly 1 − ηλ (docs/theory.md 7.29); name λ as the sentence does
   const pd = l1 > 0;
   const formula = (i) => (gd ? `1 − η${pd ? `λ<sub>${i ? "max" : "min"}</sub>` : lam(i)} = ` : "");
   if (l1 < 0 && f1 !== null) {

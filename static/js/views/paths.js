@@ -194,8 +194,8 @@ class PathsView {
   useOptimal() {
     const th = this.theory();
     const set = new Set(); const none = new Set();
-    this.store.update((st) => st.opt.forEach((o) => {
-      const best = optimalSettings(o.name, th);
+    this.store.update((st) => st.opt.forEach((o, i) => {
+      const best = optimalSettings(th, i);
       if (best) { for (const [k, v] of Object.entries(best)) o[k] = roundSig(v, 6); set.add(displayName(o.name)); }
       else none.add(displayName(o.name));
     }));
