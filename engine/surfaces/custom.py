@@ -15,13 +15,15 @@ from typing import Any
 import numpy as np
 
 from engine.surfaces.base import Stationary, Surface
-from engine.surfaces.formula_compile import CompiledFormula, compile_formula
+from engine.surfaces.custom_stationary import find_stationary
+from engine.surfaces.formula_compile import _LRU, CompiledFormula, compile_formula
 
 DEFAULT_EXPR = "x**2 + 10*y**2 - 0.5*sin(3*x*y)"
 DEFAULT_DOMAIN = ((-5.0, 5.0), (-5.0, 5.0))
 MAX_DOMAIN_ABS = 1e6  # |lo|, |hi| of a custom domain
 
 Domain = tuple[tuple[float, float], tuple[float, float]]
+_FOUND = _LRU(128)  # (expr, domain) -> the numerically found stationary points
 
 
 class CustomSurface(Surface):
@@ -29,9 +31,11 @@ class CustomSurface(Surface):
 
     `constant_hessian` is true when the symbolic Hessian has no x or y in it (a quadratic):
     then the theory block applies and, if H is non-singular, `stationary_points()` gives the
-    single stationary point -H^{-1} grad f(0, 0) and its kind. Otherwise no stationary points
-    are claimed (none are searched for). The default start is 20% in from the left and 20% down
-    from the top of the domain: (-3, 3) on the default domain [-5, 5]^2.
+    single stationary point -H^{-1} grad f(0, 0) and its kind. Otherwise the stationary points
+    inside the domain are found by multi-start Newton on the exact derivatives
+    (custom_stationary.py) and classified by the Hessian. The default start is 20% in from the left
+    and 20% down from the top of the domain ((-3, 3) on [-5, 5]^2), moved to the nearest point
+    where f is defined when it is not (log(x) + y**2 starts at x > 0).
     """
 
     name = "custom"
@@ -49,8 +53,22 @@ class CustomSurface(Surface):
         self.formula = self._compiled.text("f", latex=True)
         self.constant_hessian = self._compiled.constant_hessian
         self.default_domain = check_domain(domain)
+        self.default_start = self._finite_start()
+
+    def _finite_start(self) -> tuple[float, float]:
+        """20% in from the left, 20% down from the top; if f or ∇f is not finite there (log(x) at
+        x < 0), the nearest point of a 41 × 41 grid of the domain where both are finite."""
         (xlo, xhi), (ylo, yhi) = self.default_domain
-        self.default_start = (xlo + 0.2 * (xhi - xlo), yhi - 0.2 * (yhi - ylo))
+        nominal = np.array([xlo + 0.2 * (xhi - xlo), yhi - 0.2 * (yhi - ylo)])
+        gx, gy = np.meshgrid(np.linspace(xlo, xhi, 41)[1:-1], np.linspace(ylo, yhi, 41)[1:-1])
+        pts = np.vstack([nominal, np.column_stack([gx.ravel(), gy.ravel()])])
+        with np.errstate(all="ignore"):
+            ok = np.isfinite(self.value(pts)) & np.all(np.isfinite(self.grad(pts)), axis=-1)
+        if ok[0] or not ok.any():
+            return float(nominal[0]), float(nominal[1])
+        cand = pts[ok]
+        best = cand[np.argmin(np.linalg.norm(cand - nominal, axis=1))]
+        return float(best[0]), float(best[1])
 
     # ---- geometry -----------------------------------------------------------
     def _value(self, x, y):
@@ -65,7 +83,15 @@ class CustomSurface(Surface):
         return _real(fxx), _real(fxy), _real(fyy)
 
     def stationary_points(self) -> list[Stationary]:
-        return [self.at(px, py, kind) for px, py, kind in self._compiled.stationary]
+        """A quadratic's exact single point; otherwise the numeric search (custom_stationary.py),
+        run once per (formula, domain) and cached."""
+        if self.constant_hessian:
+            points = self._compiled.stationary
+        else:
+            key = (self.expr_text, self.default_domain)
+            c = self._compiled
+            points = _FOUND.get(key, lambda: find_stationary(c.value_fn, c.grad_fn, c.hessian_fn, self.default_domain))
+        return [self.at(px, py, kind) for px, py, kind in points]
 
     # ---- text ---------------------------------------------------------------
     def derivatives(self, latex: bool = False) -> dict[str, str]:

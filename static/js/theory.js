@@ -75,6 +75,11 @@ export function renderTheory(el, { run, names, colors, start, onOptimal }) {
       h("span", { html: `κ = ${fmt(th.kappa)}` }),
       th.eta_max_stable_gd == null ? h("span", { class: "bad" }, th.stability_note || "no stable η")
         : h("span", { html: `2/λ<sub>max</sub> = ${fmt(th.eta_max_stable_gd)}` })));
+  } else if (start && start.f == null) { // e.g. log(x) + y**2 started at x < 0: say why every run "diverges"
+    el.append(h("p", { class: "note bad", "data-testid": "start-undefined", role: "status" },
+      "The start lies outside the function's domain: f is not defined (not finite) there, for example the log "
+      + "or square root of a negative number, so every optimizer stops at its first step. Click the plot where "
+      + "the surface is drawn to start there."));
   } else if (start) {
     const [l1, l2] = start.eigenvalues;
     const lmax = Math.max(Math.abs(l1 ?? 0), Math.abs(l2 ?? 0));

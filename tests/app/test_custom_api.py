@@ -109,7 +109,8 @@ def test_formula_endpoint_gives_exact_derivatives_and_the_stationary_point(clien
 
 def test_formula_endpoint_on_a_non_quadratic(client):
     out = post(client, "/api/formula", {"expr": SADDLE_SIN})
-    assert out["constant_hessian"] is False and out["stationary"] == []
+    # no closed form, but the numeric search (multi-start Newton on the exact derivatives) finds the minimum
+    assert out["constant_hessian"] is False and out["stationary"] == [{"x": 0.0, "y": 0.0, "f": 0.0, "kind": "minimum"}]
     assert out["derivatives"]["fx"] == "2*x - 1.5*y*cos(3*x*y)"
     assert out["derivatives"]["fxy"] == "4.5*x*y*sin(3*x*y) - 1.5*cos(3*x*y)"
     assert "\\sin" in out["latex"]
@@ -195,7 +196,10 @@ def test_basins_on_custom_surfaces(client):
     assert out["x"] == pytest.approx([-2, -1, 0, 1, 2]) and out["y"] == pytest.approx([-1, -0.5, 0, 0.5, 1])
     assert out["label"] == [[0] * 5] * 5 and out["counts"] == {"-2": 0, "-1": 0, "0": 25}
     assert out["steps_to_converge"][1][3] == 0  # the start (1, -0.5) is the minimum
-    # a non-quadratic custom surface lists no minima (none are searched for): every start is -2
+    # a non-quadratic custom surface: its minima are found numerically and label the basins
     body["surface"] = custom("(x**2 - 1)**2 + y**2", (-2, 2), (-1, 1))
     out = post(client, "/api/basins", body)
-    assert out["minima"] == [] and out["label"] == [[-2] * 5] * 5
+    minima = sorted((m["x"], m["y"]) for m in out["minima"])
+    assert minima == [(-1.0, 0.0), (1.0, 0.0)]
+    left = [m["x"] for m in out["minima"]].index(-1.0)
+    assert [row[0] for row in out["label"]] == [left] * 5 and [row[4] for row in out["label"]] == [1 - left] * 5

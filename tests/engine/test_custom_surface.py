@@ -88,19 +88,22 @@ def test_quadratic_formula_has_a_constant_hessian_and_its_exact_minimum():
     ("0.5*(3*x**2 + 2*x*y + y**2) - x", [("minimum", 0.5, -0.5, -0.25)]),
     ("x**2", []),  # singular Hessian: a valley of minima, none listed
     ("x*y*0 + 5", []),  # flat
-    ("x**4 + y**2", []),  # not a quadratic: nothing is searched for
+    ("x**4 + y**2", [("minimum", 0.0, 0.0, 0.0)]),  # not a quadratic: found numerically (x converges linearly)
 ])
 def test_stationary_points_of_constant_hessian_formulas(text, expected):
     surface = make_custom(text)
     found = [(s.kind, s.x, s.y, s.f) for s in surface.stationary_points()]
-    assert found == pytest.approx(expected, abs=1e-14)
+    assert [f[0] for f in found] == [e[0] for e in expected]
+    np.testing.assert_allclose(np.array([f[1:] for f in found]).reshape(-1, 3),
+                               np.array([e[1:] for e in expected]).reshape(-1, 3),
+                               rtol=0, atol=1e-14 if surface.constant_hessian else 1e-9)
     assert surface.constant_hessian is ("**4" not in text)
 
 
 def test_abs_is_not_a_quadratic_even_where_its_hessian_is_constant():
     surface = make_custom("abs(x) + x**2 + y**2")
     assert surface.constant_hessian is False
-    assert surface.stationary_points() == []
+    assert [(s.kind, s.x, s.y) for s in surface.stationary_points()] == [("minimum", 0.0, 0.0)]  # found numerically
     np.testing.assert_allclose(surface.hessian(np.array([0.5, 1.0])), [[2, 0], [0, 2]])  # |x|'' = 0 off the kink
     np.testing.assert_allclose(surface.grad(np.array([[-0.5, 1.0], [0.5, 1.0]])), [[-2, 2], [2, 2]])
 

@@ -73,7 +73,8 @@ class FormulaResponse(BaseModel):
     derivatives_latex: Derivatives = Field(description="the same in LaTeX")
     constant_hessian: bool = Field(description="true for a quadratic: the run's theory block then applies")
     stationary: list[StationaryPoint] = Field(
-        description="the stationary point when the Hessian is constant and non-singular, else []")
+        description="the stationary point when the Hessian is constant and non-singular; otherwise the "
+                    "stationary points inside the domain found by multi-start Newton (minima first)")
     domain: dict[str, list[float]] = Field(description="{x: [lo, hi], y: [lo, hi]}")
     default_start: list[float] = Field(description="the start the page uses for this domain")
     surface: dict[str, Any] = Field(description="the surface reference to send to /api/point, /api/run, ...")

@@ -136,7 +136,10 @@ export class FormulaBox {
     this.store.update((d) => {
       d.surface = CUSTOM; d.sp = {};
       d.fexpr = out.expr; d.fdx = out.surface.domain.x; d.fdy = out.surface.domain.y;
-      if (!inside(d.start, out.surface.domain)) d.start = defaultStart(d);
+      // the server moves its default start to where f is defined (log(x) + y**2 starts at x > 0)
+      const nominal = defaultStart(d);
+      const atNominal = d.start[0] === nominal[0] && d.start[1] === nominal[1];
+      if (!inside(d.start, out.surface.domain) || atNominal) d.start = out.default_start ? [...out.default_start] : nominal;
     });
   }
 
