@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,6 +20,7 @@ from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.responses import SafeJSONResponse
 from app.settings import Settings, get_settings
+from app.sweep.cluster import SweepCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = """See how optimizers move on loss surfaces.
@@ -28,14 +31,22 @@ Non-finite numbers are sent as `null`; bad input is a 422 naming the field; a bo
 """
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    yield
+    await anyio.to_thread.run_sync(app.state.sweeps.close)  # the Dask cluster a sweep may have started
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.getLogger("losslab").setLevel(settings.log_level.upper())
     # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI / ReDoc from the installed package
     app: FastAPI = FastAPIOffline(title="losslab", version="1.0.0", description=DESCRIPTION,
-                                  default_response_class=SafeJSONResponse, favicon_url="/static/favicon.svg")
+                                  default_response_class=SafeJSONResponse, favicon_url="/static/favicon.svg",
+                                  lifespan=lifespan)
     app.state.settings = settings
     app.state.active_streams = 0
+    app.state.sweeps = SweepCluster(settings.dask_scheduler, settings.dask_workers)
     for module_info in sorted(pkgutil.iter_modules(routes_package.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{routes_package.__name__}.{module_info.name}")
         if hasattr(module, "router"):

@@ -28,6 +28,11 @@ class Limits:
     # start-steps of one batched request (basins, phase, tune): bounds CPU per request to about a
     # second (Himmelblau basins, 200² starts × 500 steps of GD, is 2e7)
     max_batch_work: int = 20_000_000
+    # sweeps: cells × seeds × per-training work (multiply-adds, priced as /api/network/train prices
+    # one training); 5e11 is about two minutes on two cores
+    max_sweep_work: int = 5 * 10**11
+    max_sweep_cells: int = 4096
+    max_sweep_seeds: int = 64
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,10 @@ class Settings:
     # A finite value adds a time cut for slow custom surfaces, at the price of byte-determinism.
     stream_chunk_steps: int = 64
     stream_chunk_seconds: float = float("inf")
+    # sweeps run on Dask: an existing scheduler (tcp://host:port), or None for an in-process
+    # LocalCluster started on the first sweep with `dask_workers` processes (0: one per core)
+    dask_scheduler: str | None = None
+    dask_workers: int = 0
 
 
 @lru_cache
@@ -50,6 +59,8 @@ def get_settings() -> Settings:
         max_grid_n=_env("MAX_GRID_N", 501),
         max_body_bytes=_env("MAX_BODY_BYTES", 1 << 20),
         max_batch_work=_env("MAX_BATCH_WORK", 20_000_000),
+        max_sweep_work=_env("MAX_SWEEP_WORK", 5 * 10**11),
     )
     origins = tuple(o for o in _env("CORS_ORIGINS", "", str).split(",") if o)
-    return Settings(limits=limits, cors_origins=origins, log_level=_env("LOG_LEVEL", "info", str))
+    return Settings(limits=limits, cors_origins=origins, log_level=_env("LOG_LEVEL", "info", str),
+                    dask_scheduler=_env("DASK_SCHEDULER", None, str) or None, dask_workers=_env("DASK_WORKERS", 0))
