@@ -1,4 +1,5 @@
-"""`losslab serve [--host H] [--port P] [--reload]`: start uvicorn on app.main:app."""
+"""`losslab serve [--host H] [--port P] [--reload]`: start uvicorn on app.main:app.
+`losslab sweep SPEC.json --out results.csv [--scheduler tcp://host:8786]`: see app/sweep/cli.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--reload", action="store_true", help="reload on code changes (development)")
+    sweep = sub.add_parser("sweep", help="run a sweep (an /api/sweep body) on Dask and write its table")
+    sweep.add_argument("spec", help="JSON file holding the /api/sweep body")
+    sweep.add_argument("--out", required=True, help="results table: .csv (or .parquet with pandas)")
+    sweep.add_argument("--scheduler", default=None, help="tcp://host:port of an existing Dask scheduler")
+    sweep.add_argument("--workers", type=int, default=0, help="local worker processes (default: one per core)")
     args = parser.parse_args(argv)
+    if args.command == "sweep":
+        from app.sweep.cli import run_sweep
+
+        raise SystemExit(run_sweep(args.spec, args.out, args.scheduler, args.workers))
     import uvicorn
 
     uvicorn.run("app.main:app", host=args.host, port=args.port, reload=args.reload)

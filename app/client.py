@@ -331,3 +331,46 @@ class Client:
             runs.append(Run(head["optimizer"], *joined, end["status"], int(end["steps_taken"])))
         return RunResult(runs, meta.get("surface", {}), _floats(meta.get("start")), int(meta.get("steps", 0)),
                          meta.get("schedule", {}), meta.get("theory", {}))
+
+    def sweep(self, request: Mapping[str, Any], axes: Sequence[Mapping[str, Any]], seeds: int = 1,
+              vary: Sequence[str] | None = None, target_loss: float | None = None, kind: str = "network",
+              on_cell=None):
+        """Run a sweep through `/api/sweep/stream` and return its table (app/sweep/table.py): one row
+        per (cell, replicate) with the axis values, per-seed results and cell aggregates, as a pandas
+        DataFrame when pandas is installed, else a list of dicts. `request` is a `/api/network/train`
+        (kind "network") or `/api/run` (kind "run") body with one optimizer; `axes` are
+        `{"path", "values"}` or `{"path", "range": {min, max, n, log}}`; `on_cell(cell, done, total)`
+        is called as cells arrive (progress)."""
+        from app.sweep.table import rows, table
+
+        body: dict[str, Any] = {"base": {"kind": kind, "request": dict(request)}, "axes": [dict(a) for a in axes],
+                                "seeds": {"count": int(seeds)}}
+        if vary is not None:
+            body["seeds"]["vary"] = list(vary)
+        if target_loss is not None:
+            body["target_loss"] = float(target_loss)
+        meta: dict[str, Any] = {}
+        cells: list[dict[str, Any]] = []
+        finished = False
+        with self.http.stream("POST", "/api/sweep/stream", json=body) as response:
+            if response.status_code >= 400:
+                response.read()
+                self._raise_for(response)
+            for raw in response.iter_lines():
+                if not raw.strip():
+                    continue
+                line = json.loads(raw)
+                if line["type"] == "meta":
+                    meta = line
+                elif line["type"] == "cell":
+                    cells.append(line)
+                    if on_cell is not None:
+                        on_cell(line, len(cells), meta.get("cells", 0))
+                elif line["type"] == "error":
+                    raise StreamError(response.status_code, line.get("detail"))
+                elif line["type"] == "done":
+                    finished = True
+        if not finished:
+            raise StreamError(200, f"the sweep stream was cut off after {len(cells)} of {meta.get('cells')} cells")
+        return table(rows(meta["axes"], cells))
+
