@@ -7,13 +7,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.optimizers import adadelta, adagrad, adam, newton, rmsprop, sgd
+from engine.optimizers import (
+    adadelta,
+    adafactor,
+    adagrad,
+    adam,
+    adamax,
+    asgd,
+    lion,
+    nadam,
+    newton,
+    radam,
+    rmsprop,
+    rprop,
+    schedulefree,
+    sgd,
+)
 from engine.optimizers.base import Optimizer, OptimizerInfo
 from engine.params import resolve
 
 REGISTRY: dict[str, OptimizerInfo] = {
     info.name: info
-    for module in (sgd, adagrad, rmsprop, adam, adadelta, newton)
+    for module in (sgd, adagrad, rmsprop, adam, adadelta, newton,
+                   adamax, nadam, radam, rprop, asgd, adafactor, lion, schedulefree)
     for info in module.INFOS
 }
 

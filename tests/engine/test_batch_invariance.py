@@ -34,7 +34,8 @@ CUSTOM_EXPR = "x**2 + 10*y**2 - 0.5*sin(3*x*y) + 0.3*x*y"
 
 # a learning rate per optimizer that moves visibly on every surface without always diverging
 LR = {"gd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.05,
-      "adamw": 0.05, "adadelta": 1.0, "newton": 0.5}
+      "adamw": 0.05, "adadelta": 1.0, "newton": 0.5, "adamax": 0.05, "nadam": 0.05, "radam": 0.05, "rprop": 0.01,
+      "asgd": 0.01, "adafactor": 0.05, "lion": 0.01, "sgd_schedulefree": 0.01, "adamw_schedulefree": 0.05}
 OPTIMIZER_NAMES = sorted(OPTIMIZERS)
 STEPS = 60
 
@@ -117,6 +118,9 @@ PHASE_AXES = {
     "momentum": ("lr", "momentum"), "nesterov": ("lr", "momentum"), "gd": ("lr", "weight_decay"),
     "adam": ("lr", "eps"), "rmsprop": ("lr", "alpha"), "adagrad": ("lr", "lr_decay"),
     "adadelta": ("lr", "rho"), "newton": ("lr", "damping"), "adamw": ("lr", "weight_decay"),
+    "adamax": ("lr", "eps"), "nadam": ("lr", "momentum_decay"), "radam": ("lr", "eps"), "rprop": ("lr", None),
+    "asgd": ("lr", "lambd"), "adafactor": ("lr", "beta2_decay"), "lion": ("lr", "weight_decay"),
+    "sgd_schedulefree": ("lr", "weight_decay"), "adamw_schedulefree": ("lr", "r"),
 }
 
 
@@ -128,9 +132,12 @@ def test_phase_cells_equal_single_runs_with_those_hyperparameters(surface, name,
     start = start_in(surf, u, v)
     ax, ay = PHASE_AXES[name]
     info = OPTIMIZERS[name]
-    param = next(p for p in info.params if p.name == ay)
     lrs = np.array([LR.get(name, 0.01) * s for s in scale])
-    seconds = np.array([param.min + (min(param.max, 1.0) - param.min) * w for w in second])
+    if ay is None:  # no scalar hyperparameter besides lr (rprop): cells over lr alone
+        ay, seconds = ax, lrs
+    else:
+        param = next(p for p in info.params if p.name == ay)
+        seconds = np.array([param.min + (min(param.max, 1.0) - param.min) * w for w in second])
     optimizer, values = batched_optimizer(name, {}, {ax: lrs[:, None], ay: seconds[:, None]})
     batch = run_batch(surf.grad, surf.value, optimizer, np.tile(start, (3, 1)), STEPS, values["lr"],
                       record_path=True, hessian_fn=surf.hessian)

@@ -333,19 +333,33 @@ def _column(values):
     return np.asarray(values, dtype=float).reshape(-1, 1)
 
 
+def array_hparams(name):
+    """The table above, or for a newer optimizer every float hyperparameter of its Param table varied
+    around its default within its range (lr around min(default, 0.01) so Rosenbrock stays finite)."""
+    if name in ARRAY_HPARAMS:
+        return ARRAY_HPARAMS[name]
+    out = {}
+    for p in REGISTRY[name].params:
+        if p.name == "lr":
+            out["lr"] = [min(p.default, 0.01) * s for s in (0.3, 0.6, 1.0)]
+        elif p.kind == "float":
+            lo, hi = p.min, min(p.max, p.default + 1.0)
+            out[p.name] = [p.default, p.default + 0.3 * (hi - p.default), p.default - 0.3 * (p.default - lo)]
+    return out
+
+
 @pytest.mark.parametrize("name", list(REGISTRY))
 def test_hyperparameter_arrays_equal_separate_runs(name):
-    assert set(ARRAY_HPARAMS) == set(REGISTRY)
     factory = REGISTRY[name].factory
     starts = np.array([[-1.2, 1.0], [0.5, -0.5], [1.5, 2.0]])
     for flags in FLAGS.get(name, [{}]):
         arrays = {k: (tuple(_column(b) for b in v) if k == "betas" else _column(v))
-                  for k, v in ARRAY_HPARAMS[name].items()}
+                  for k, v in array_hparams(name).items()}
         batch_opt = factory(**arrays, **flags)
         batch = run(batch_opt, starts, rosen_grad, 8, lr=arrays["lr"], hess_fn=rosen_hess)
         assert batch.shape == (9, 3, 2)
         for i in range(3):
-            scalars = {k: (tuple(b[i] for b in v) if k == "betas" else v[i]) for k, v in ARRAY_HPARAMS[name].items()}
+            scalars = {k: (tuple(b[i] for b in v) if k == "betas" else v[i]) for k, v in array_hparams(name).items()}
             alone = run(factory(**scalars, **flags), starts[i], rosen_grad, 8, hess_fn=rosen_hess)
             np.testing.assert_allclose(batch[:, i], alone, rtol=1e-13, atol=1e-14, err_msg=f"{name} {flags} row {i}")
 
@@ -355,7 +369,7 @@ def test_one_start_with_hyperparameter_grid_broadcasts(name):
     """params (2,) with (N, 1) hyperparameters give an (N, 2) batch, like the phase diagram needs."""
     factory = REGISTRY[name].factory
     arrays = {k: (tuple(_column(b) for b in v) if k == "betas" else _column(v))
-              for k, v in ARRAY_HPARAMS[name].items()}
+              for k, v in array_hparams(name).items()}
     path = run(factory(**arrays), [-1.2, 1.0], rosen_grad, 3, lr=arrays["lr"], hess_fn=rosen_hess)
     assert path[-1].shape == (3, 2) and np.all(np.isfinite(path[-1]))
 
@@ -422,9 +436,9 @@ CONTRACT_DEFAULTS = {
 
 
 def test_registry_order_and_defaults():
-    assert list(REGISTRY) == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw",
-                              "adadelta", "newton"]
-    for name, defaults in CONTRACT_DEFAULTS.items():
+    assert list(REGISTRY)[:9] == ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw",
+                                  "adadelta", "newton"]
+    for name, defaults in CONTRACT_DEFAULTS.items():  # the contract's nine; newer ones test their own
         info = REGISTRY[name]
         assert info.params[0].name == "lr"
         opt = make_optimizer(name)
@@ -439,7 +453,7 @@ def test_registry_order_and_defaults():
 
 def test_unknown_name_lists_allowed_names():
     with pytest.raises(ValueError) as err:
-        make_optimizer("lbfgs")
+        make_optimizer("conjugate_gradient")
     for name in REGISTRY:
         assert name in str(err.value)
 
