@@ -15,6 +15,10 @@ same learning rates) and returns, for every kept update t (x_t → x_{t+1}):
 - `textbook_point` (Nesterov only): Bishop's iterate w_t = x_t + η μ b_{t−1}; torch's
   iterate x_t is Bishop's look-ahead point w_t + μΔw_{t−1}, where the gradient is taken
 - `state`: every state array after the update (buf, m, v, square_avg, ...)
+- `extras`: what the optimizer module itself declares through `Optimizer.explain` beyond the
+  fields above (sign steps of Lion and Rprop, L-BFGS's line-search trial points, Schedule-Free's
+  averaging weight, ...); a module's `effective_lr` / `velocity` from `explain` fill those fields,
+  so a new optimizer needs no line here
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from engine.optimizers import Optimizer
+from engine.run import closure_for
 from engine.surfaces import Surface
 
 MAX_DETAIL_STEPS = 5000  # replay cost and response size stay bounded
@@ -68,36 +73,54 @@ def run_details(surface: Surface, opt: Optimizer, path: np.ndarray, lrs: np.ndar
     steps = min(len(lrs), MAX_DETAIL_STEPS)
     if len(path) == 0:  # the start itself was invalid (e.g. norm > 1e6): no updates to describe
         return {**dict.fromkeys(("grad", "gd_step", "update", "momentum", "velocity", "effective_lr",
-                                 "textbook_point")), "state": {}, "steps": 0}
+                                 "textbook_point")), "state": {}, "extras": {}, "steps": 0}
     dim = path.shape[-1]
     out: dict[str, list] = {key: [] for key in ("grad", "gd_step", "update", "momentum", "velocity",
                                                 "effective_lr", "textbook_point")}
     states: dict[str, list] = {}
+    extras: dict[str, list] = {}
     state = opt.init(path[0])
     x = path[0]
     with np.errstate(all="ignore"):
         for t in range(steps):
             g = surface.grad(x) + (noise[t] if noise is not None else 0.0)
             extra = {"hessian": surface.hessian(x)} if opt.needs_hessian else {}
+            if opt.needs_closure:
+                extra["closure"] = closure_for(surface.value, surface.grad, None if noise is None else noise[t])
             prev_buf = getattr(state, "buf", None)
             new_x, new_state = opt.update(g, state, x, lrs[t], **extra)
+            own = dict(opt.explain(g, state, new_state, x, lrs[t])) if opt.explain else {}
             gd_step = -lrs[t] * g
             update = new_x - x
             out["grad"].append(g)
             out["gd_step"].append(gd_step)
             out["update"].append(update)
             out["momentum"].append(update - gd_step if opt.name in SGD_FAMILY and opt.name != "gd" else None)
-            out["velocity"].append(new_state.buf if _has_velocity(opt) else None)
-            out["effective_lr"].append(_effective_lr(opt, new_state, state, lrs[t], dim))
+            out["velocity"].append(own.pop("velocity") if "velocity" in own else
+                                   new_state.buf if _has_velocity(opt) else None)
+            out["effective_lr"].append(own.pop("effective_lr") if "effective_lr" in own else
+                                       _effective_lr(opt, new_state, state, lrs[t], dim))
+            for key, value in own.items():
+                extras.setdefault(key, []).append(value)
             out["textbook_point"].append(
                 x + lrs[t] * opt.hparams["momentum"] * prev_buf if opt.name == "nesterov" else None)
             for key, value in new_state._asdict().items():
-                if key != "step":
+                if key != "step" and isinstance(value, np.ndarray) and value.shape == np.shape(x):
                     states.setdefault(key, []).append(value)
             state, x = new_state, path[t + 1]
     result: dict[str, Any] = {key: (None if not rows or rows[0] is None else np.array(rows))
                               for key, rows in out.items()}
     result["state"] = {key: np.array(rows) for key, rows in states.items()}
+    result["extras"] = {key: _rows(rows) for key, rows in extras.items()}
     result["steps"] = steps
     return result
 
+
+
+def _rows(rows: list) -> Any:
+    """One row per update: an array when the rows share a shape, else a list (L-BFGS's trial points
+    vary in number per update)."""
+    try:
+        return np.array(rows, dtype=float)
+    except ValueError:
+        return [np.asarray(r, dtype=float) for r in rows]

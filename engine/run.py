@@ -51,6 +51,7 @@ class Chunk:
     loss: np.ndarray
     grad_norm: np.ndarray
     lr: np.ndarray
+    aux: dict[str, np.ndarray] = field(default_factory=dict)  # the optimizer's `aux` arrays, aligned with path
 
 
 @dataclass
@@ -61,6 +62,7 @@ class RunResult:
     lr: np.ndarray
     status: str = "max_steps"
     steps_taken: int = 0
+    aux: dict[str, np.ndarray] = field(default_factory=dict)  # e.g. aux_path (ASGD's x̄), func_evals (L-BFGS)
 
 
 @dataclass
@@ -73,6 +75,18 @@ class _Track:
     alive: bool = True
     steps_taken: int = 0
     final_grad_norm: float = field(default=np.nan)
+
+
+def _aux_rows(opt: Optimizer, state: object, x: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: np.array(v, dtype=float) for k, v in opt.aux(state, x).items()} if opt.aux else {}
+
+
+def closure_for(value_fn: Callable, grad_fn: Callable, noise: np.ndarray | None = None) -> Callable:
+    """fn(x) -> (f(x), ∇f(x) + noise) for optimizers that evaluate several points per update (L-BFGS);
+    every evaluation of update t sees that update's noise draw."""
+    if noise is None:
+        return lambda p: (value_fn(p), grad_fn(p))
+    return lambda p: (value_fn(p), grad_fn(p) + noise)
 
 
 def _status(track: _Track) -> str:
@@ -126,13 +140,15 @@ def iterate_runs(
         track.final_grad_norm = gnorm0
         track.alive = start_ok
         if start_ok:
-            yield Chunk(i, 0, x0[None].copy(), np.array([loss0]), np.array([gnorm0]), np.empty(0))
+            aux0 = {k: v[None] for k, v in _aux_rows(track.optimizer, track.state, x0).items()}
+            yield Chunk(i, 0, x0[None].copy(), np.array([loss0]), np.array([gnorm0]), np.empty(0), aux0)
 
     x = np.tile(x0, (n_runs, 1))
     t = 0
     while t < steps and any(tr.alive for tr in tracks) and not cancelled():
         block = min(chunk_steps, steps - t)
         points = np.empty((block, n_runs, x0.shape[-1]))
+        aux_rows: list[list[dict]] = [[] for _ in tracks]  # only optimizers with `aux` fill theirs
         began = time.perf_counter()
         done = block
         errstate = np.errstate(all="ignore")
@@ -146,7 +162,11 @@ def iterate_runs(
                 if not tr.alive:
                     continue
                 extra = {"hessian": hess[i]} if tr.optimizer.needs_hessian else {}
+                if tr.optimizer.needs_closure:
+                    extra["closure"] = closure_for(surface.value, surface.grad, None if xi is None else xi[t + k])
                 x[i], tr.state = tr.optimizer.update(grads[i], tr.state, x[i], tr.lrs[t + k], **extra)
+                if tr.optimizer.aux:
+                    aux_rows[i].append(_aux_rows(tr.optimizer, tr.state, x[i]))
             points[k] = x
             if time.perf_counter() - began > chunk_seconds:
                 done = k + 1
@@ -160,8 +180,10 @@ def iterate_runs(
                 continue
             keep = first_invalid(points[:, i], loss[:, i])
             if keep:
+                aux = {key: np.array([row[key] for row in aux_rows[i][:keep]]) for key in
+                       (aux_rows[i][0] if aux_rows[i] else {})}
                 yield Chunk(i, t + 1, points[:keep, i].copy(), loss[:keep, i], gnorm[:keep, i],
-                            tr.lrs[t:t + keep])
+                            tr.lrs[t:t + keep], aux)
                 tr.final_grad_norm = float(gnorm[keep - 1, i])
             tr.steps_taken = t + keep
             if keep < done:
@@ -185,7 +207,8 @@ def run_many(surface: Surface, optimizers: Sequence[Optimizer], start: Sequence[
     for chunks, end in zip(parts, final, strict=True):
         if chunks:
             joined = [np.concatenate([getattr(c, key) for c in chunks]) for key in ("path", "loss", "grad_norm", "lr")]
-            results.append(RunResult(*joined, **end))
+            aux = {key: np.concatenate([c.aux[key] for c in chunks]) for key in chunks[0].aux}
+            results.append(RunResult(*joined, **end, aux=aux))
         else:  # the start itself was invalid
             results.append(RunResult(np.empty((0, 2)), np.empty(0), np.empty(0), np.empty(0), **end))
     return results
@@ -245,6 +268,8 @@ def run_batch(
             noisy = grads if xi is None else grads + xi[t]
             lr_t = lr_table[..., t:t + 1] if lr_table.ndim > 1 else lr_table[t]
             extra = {"hessian": hessian_fn(x)} if optimizer.needs_hessian else {}
+            if optimizer.needs_closure:
+                extra["closure"] = closure_for(value_fn, grad_fn, None if xi is None else xi[t])
             new_x, state = optimizer.update(noisy, state, x, lr_t, **extra)
             ok = keepable(new_x, value_fn(new_x))
             if ok.all() and alive.all():  # the common case: skip the masked copy

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from engine.optimizers import REGISTRY as OPTIMIZERS
@@ -103,7 +112,47 @@ class SurfaceRef(Strict):
         return self._surface
 
 
-class OptimizerSpec(Strict):
+def _hyperparameter_fields() -> dict[str, Any]:
+    """One optional field per hyperparameter name of the registry's Param tables (the one source):
+    the type of its kind(s), the widest bounds any optimizer allows (each optimizer's own range is
+    checked by the engine's table, a 422 naming it) and the optimizers that take it. A name that is
+    a number for some and a pair for others (eps) takes either."""
+    rows: dict[str, list] = {}
+    for info in OPTIMIZERS.values():
+        for p in info.params:
+            rows.setdefault(p.name, []).append((info.name, p))
+    fields: dict[str, Any] = {}
+    for name, uses in rows.items():
+        params = [p for _, p in uses]
+        mins = [p.min for p in params]
+        maxs = [p.max for p in params]
+        lo = None if None in mins else min(mins)
+        hi = None if None in maxs else max(maxs)
+        strict_lo = all(p.exclusive_min and p.min == lo for p in params)
+        bounds = {"gt" if strict_lo else "ge": lo, "le": hi}
+        bounds = {k: v for k, v in bounds.items() if v is not None}
+        types = []
+        kinds = {p.kind for p in params}
+        if "float" in kinds:
+            types.append(Annotated[float, Field(**bounds)])
+        if "int" in kinds:
+            types.append(Annotated[int, Field(**bounds)])
+        if "bool" in kinds:
+            types.append(bool)
+        if "pair" in kinds:
+            types.append(Annotated[list[Annotated[float, Field(**bounds)]], Field(min_length=2, max_length=2)])
+        extra: dict[str, Any] = {}
+        if "choice" in kinds:
+            types.append(str)
+            extra["enum"] = sorted({c for p in params for c in p.choices})
+        kind = types[0] if len(types) == 1 else (types[0] | types[1] if len(types) == 2 else Any)
+        owners = ", ".join(owner for owner, _ in uses)
+        description = f"{params[0].description} ({owners})"
+        fields[name] = (kind | None, Field(default=None, description=description, json_schema_extra=extra or None))
+    return fields
+
+
+class _OptimizerSpecBase(Strict):
     """`{"name": ..., <hyperparameters>}`; omitted hyperparameters take torch's defaults."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
@@ -114,21 +163,6 @@ class OptimizerSpec(Strict):
     name: str = Field(description="optimizer name: " + ", ".join(OPTIMIZERS), examples=["momentum"],
                       json_schema_extra={"enum": list(OPTIMIZERS)})
     label: str | None = Field(default=None, max_length=80, description="display name (defaults to the name)")
-    lr: float | None = Field(default=None, gt=0, le=100, description="learning rate η")
-    momentum: float | None = Field(default=None, ge=0, le=0.999, description="momentum μ (momentum, nesterov, rmsprop)")
-    dampening: float | None = Field(default=None, ge=0, le=1, description="dampening (momentum)")
-    weight_decay: float | None = Field(default=None, ge=0, le=10,
-                                       description="weight decay (L2 for all, decoupled for adamw)")
-    betas: list[Annotated[float, Field(ge=0, lt=1)]] | None = Field(
-        default=None, min_length=2, max_length=2, description="(β1, β2) of adam/adamw")
-    eps: float | None = Field(default=None, ge=0, le=1, description="ε in the denominator")
-    amsgrad: bool | None = Field(default=None, description="AMSGrad variant (adam, adamw)")
-    alpha: float | None = Field(default=None, ge=0, le=1, description="smoothing constant of rmsprop")
-    centered: bool | None = Field(default=None, description="centered rmsprop")
-    lr_decay: float | None = Field(default=None, ge=0, le=10, description="adagrad's own lr decay")
-    initial_accumulator_value: float | None = Field(default=None, ge=0, le=1e6, description="adagrad's r₀")
-    rho: float | None = Field(default=None, ge=0, le=1, description="adadelta's decay ρ")
-    damping: float | None = Field(default=None, ge=0, le=1e6, description="newton's damping added to H")
     _optimizer: Optimizer | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -136,8 +170,9 @@ class OptimizerSpec(Strict):
         if self.name not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer '{self.name}'; allowed: {', '.join(OPTIMIZERS)}")
         given = self.model_dump(exclude_none=True, exclude={"name", "label"})
-        if "betas" in given:
-            given["betas"] = tuple(given["betas"])
+        for key, value in given.items():
+            if isinstance(value, list):
+                given[key] = tuple(value)
         self._optimizer = make_optimizer(self.name, given)
         return self
 
@@ -150,6 +185,12 @@ class OptimizerSpec(Strict):
         """{name, label, every effective hyperparameter}: what a run reports back."""
         hp = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.optimizer.hparams.items()}
         return {"name": self.name, "label": self.label or self.name, **hp}
+
+
+# the hyperparameter fields are generated from the optimizers' Param tables: a new optimizer module
+# brings its fields to validation and OpenAPI without touching this file
+OptimizerSpec = create_model("OptimizerSpec", __base__=_OptimizerSpecBase, __doc__=_OptimizerSpecBase.__doc__,
+                             **_hyperparameter_fields())
 
 
 class ScheduleSpec(Strict):

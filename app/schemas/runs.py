@@ -57,6 +57,10 @@ class RunDetails(BaseModel):
     velocity: Vectors = Field(description="momentum buffer after update t, where the method has one")
     effective_lr: Vectors = Field(description="per-coordinate step size, e.g. η/(√v̂+ε) for Adam")
     textbook_point: Vectors = Field(description="Nesterov: Bishop's iterate x_t + ημb_{t−1} (x_t is its look-ahead)")
+    extras: dict[str, Any] = Field(default_factory=dict, description=(
+        "what the optimizer module declares for teaching (its `explain`), one row per update: e.g. sign_step "
+        "(Lion, Rprop: the sign step −η·sign(·)), trial_points and trial_values (L-BFGS: the points its line "
+        "search evaluated), averaging_weight (Schedule-Free)"))
     state: dict[str, list[list[float | None]]] = Field(description="optimizer state arrays after each update")
     steps: int
 
@@ -69,6 +73,13 @@ class RunOut(BaseModel):
     lr: list[float | None] = Field(description="lr[t] = lr·factor(t), used by update t+1 (one entry fewer than path)")
     status: Literal["converged", "max_steps", "diverged"]
     steps_taken: int
+    aux_path: list[list[float | None]] | None = Field(default=None, description=(
+        "a second line beside the path, aligned with it (aux_path[0] = start): ASGD's averaged point x̄ "
+        "(torch's state['ax']); Schedule-Free's evaluation point x (the path is the train point y where "
+        "gradients are taken); absent for other optimizers"))
+    func_evals: list[float | None] | None = Field(default=None, description=(
+        "L-BFGS: function evaluations so far at path[t] (torch's state['func_evals']; func_evals[0] = 0), so "
+        "func_evals[t+1] − func_evals[t] is the cost of update t+1; absent for other optimizers"))
     details: RunDetails | None = Field(default=None, description="per-update anatomy, when requested")
 
 
@@ -100,4 +111,4 @@ def header(body: RunRequest) -> dict[str, Any]:
 def run_out(spec: OptimizerSpec, result) -> dict[str, Any]:
     return {"optimizer": spec.describe(), "path": result.path, "loss": result.loss,
             "grad_norm": result.grad_norm, "lr": result.lr, "status": result.status,
-            "steps_taken": result.steps_taken}
+            "steps_taken": result.steps_taken, **getattr(result, "aux", {})}

@@ -49,8 +49,16 @@ def adafactor(lr=0.01, beta2_decay=-0.8, eps=(FLOAT64_EPS, 1e-3), d=1.0, weight_
         denom = np.maximum(1.0, vec_norm(u)[..., None] / ((n**0.5) * d))
         return params + (-alpha / denom) * u, AdafactorState(step, variance)
 
+    def explain(grads, prev, new, params, lr):
+        n = params.shape[-1]
+        rho = np.minimum(lr, 1.0 / (float(new.step) ** 0.5))
+        alpha = np.maximum(eps2, vec_norm(params)[..., None] / (n**0.5)) * rho
+        scale = 1.0 / np.sqrt(np.maximum(new.variance, eps1 * eps1))
+        denom = np.maximum(1.0, vec_norm(scale * grads)[..., None] / ((n**0.5) * d))
+        return {"effective_lr": alpha / denom * scale}
+
     hparams = {"lr": lr, "beta2_decay": beta2_decay, "eps": [eps1, eps2], "d": d, "weight_decay": weight_decay}
-    return Optimizer(init, update, "adafactor", hparams)
+    return Optimizer(init, update, "adafactor", hparams, explain=explain)
 
 
 INFOS = (

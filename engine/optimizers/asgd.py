@@ -69,7 +69,8 @@ INFOS = (
          Param("alpha", 0.75, 0.0, 10.0, "power α of the step-size decay"),
          Param("t0", 1e6, 0.0, 1e9, "the update after which averaging starts"),
          WEIGHT_DECAY),
-        r"x_{t+1} = x_t(1 - \lambda\eta_t) - \eta_t g_t,\quad \eta_{t+1} = \frac{\eta}{(1+\lambda\eta t)^{\alpha}},\quad "
+        r"x_{t+1} = x_t(1 - \lambda\eta_t) - \eta_t g_t,\quad "
+        r"\eta_{t+1} = \frac{\eta}{(1+\lambda\eta t)^{\alpha}},\quad "
         r"\bar x_{t+1} = \bar x_t + \mu_t (x_{t+1} - \bar x_t),\ \mu_{t+1} = \frac{1}{\max(1,\,t - t_0)}",
         "torch.optim.ASGD(lr, lambd, alpha, t0, weight_decay)", "ASGD (averaged SGD)"),
 )

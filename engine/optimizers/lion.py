@@ -50,7 +50,7 @@ INFOS = (
     OptimizerInfo(
         "lion", lion,
         (lr_param(1e-4),
-         Param("betas", (0.9, 0.99), 0.0, 1.0, "(β₁, β₂): interpolation of the step, decay of the momentum",
+         Param("betas", (0.9, 0.99), 0.0, 0.9999, "(β₁, β₂): interpolation of the step, decay of the momentum",
                kind="pair"),
          Param("weight_decay", 0.0, 0.0, 10.0, "decoupled decay λ: x ← x(1 − ηλ) before the step")),
         r"x_{t+1} = x_t(1-\eta\lambda) - \eta\,\operatorname{sign}\bigl(\beta_1 m_t + (1-\beta_1) g_t\bigr),\quad "

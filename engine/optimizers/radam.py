@@ -23,6 +23,18 @@ def _rho(beta2, step):
     return rho_inf, rho_inf - 2.0 * step * (beta2**step) / (1.0 - beta2**step)
 
 
+def _rect(beta2, step):
+    """ρ_t > 5 (where the variance is trusted) and the rectification r_t there (1 elsewhere; torch
+    only evaluates r_t where ρ_t > 5, and a negative base would make a complex number)."""
+    rho_inf, rho_t = _rho(beta2, step)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+    if np.ndim(rho_t) == 0:
+        return rho_t > 5.0, (ratio**0.5 if rho_t > 5.0 else 1.0)
+    trusted = rho_t > 5.0
+    return trusted, np.where(trusted, np.where(trusted, ratio, 1.0) ** 0.5, 1.0)
+
+
 def radam(lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False) -> Optimizer:
     """RAdam, torch.optim.RAdam(lr, betas, eps, weight_decay, decoupled_weight_decay).
 
@@ -54,21 +66,19 @@ def radam(lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_we
         v = state.v * beta2 + (1.0 - beta2) * g * g
         bias_correction2 = 1.0 - beta2**step
         m_hat = m / (1.0 - beta1**step)
-        rho_inf, rho_t = _rho(beta2, step)
-        with np.errstate(invalid="ignore", divide="ignore"):  # r_t is only used where ρ_t > 5
-            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        trusted, rect = _rect(beta2, step)
+        plain = params + -1.0 * (m_hat * lr)
+        if np.ndim(trusted) == 0 and not trusted:
+            return plain, RAdamState(step, m, v)
         adaptive = (bias_correction2**0.5) / (np.sqrt(v) + eps)
         rectified = params + -1.0 * (m_hat * lr * adaptive * rect)
-        plain = params + -1.0 * (m_hat * lr)
-        new = np.where(rho_t > 5.0, rectified, plain) if np.ndim(rho_t) else (rectified if rho_t > 5.0 else plain)
-        return new, RAdamState(step, m, v)
+        return (np.where(trusted, rectified, plain) if np.ndim(trusted) else rectified), RAdamState(step, m, v)
 
     def explain(grads, prev, new, params, lr):
-        rho_inf, rho_t = _rho(beta2, new.step)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+        trusted, rect = _rect(beta2, new.step)
+        # the step size multiplying m̂, as Adam's η/(√v̂ + ε)
         adaptive = lr * (1.0 - beta2**new.step) ** 0.5 / (np.sqrt(new.v) + eps) * rect
-        return {"effective_lr": np.where(rho_t > 5.0, adaptive, lr * np.ones_like(new.v))}
+        return {"effective_lr": np.where(trusted, adaptive, lr * np.ones_like(new.v))}
 
     hparams = {"lr": lr, "betas": [beta1, beta2], "eps": eps, "weight_decay": weight_decay,
                "decoupled_weight_decay": decoupled_weight_decay}

@@ -66,11 +66,12 @@ def _schedule_free(name, hparams, beta, beta2, eps, weight_decay, warmup_steps, 
         return {"aux_path": lerp(params, state.z, 1.0 - 1.0 / beta)}
 
     def explain(grads, prev, new, params, lr):
-        _, _, _, ckp1 = _averaging(prev.step, lr, prev.lr_max, prev.weight_sum, warmup_steps, r, weight_lr_power)
-        out = {"averaging_weight": ckp1 * np.ones(np.shape(params)[:-1])}
+        lr_k, _, _, ckp1 = _averaging(prev.step, lr, prev.lr_max, prev.weight_sum, warmup_steps, r, weight_lr_power)
+        # the coefficient of −g in y's update (besides the pull c·(z − y) toward z)
+        coeff = lr_k * (1.0 - beta * (1.0 - ckp1)) * np.ones_like(params)
         if adaptive:
-            out["effective_lr"] = lr / (np.sqrt(new.v / (1.0 - beta2**new.step)) + eps)
-        return out
+            coeff = coeff / (np.sqrt(new.v / (1.0 - beta2**new.step)) + eps)
+        return {"averaging_weight": ckp1 * np.ones(np.shape(params)[:-1]), "effective_lr": coeff}
 
     return Optimizer(init, update, name, hparams, aux=aux, explain=explain)
 

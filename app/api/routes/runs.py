@@ -70,7 +70,8 @@ async def run_stream(body: RunRequest, request: Request) -> StreamingResponse:
                 if isinstance(item, Chunk):
                     paths[item.run].append(item.path)
                     yield dumps({"type": "chunk", "run": item.run, "offset": item.offset, "path": item.path,
-                                 "loss": item.loss, "grad_norm": item.grad_norm, "lr": item.lr}) + b"\n"
+                                 "loss": item.loss, "grad_norm": item.grad_norm, "lr": item.lr,
+                                 **item.aux}) + b"\n"
                 else:
                     yield dumps({"type": "done", "runs": _with_rates(item, body, opts, paths)}) + b"\n"
         except Exception as exc:  # a failure midway is reported in-band: headers are already sent
