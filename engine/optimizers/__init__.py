@@ -45,7 +45,7 @@ def make_optimizer(name: str, hparams: dict[str, Any] | None = None) -> Optimize
 
 def describe(info: OptimizerInfo) -> dict[str, Any]:
     return {"name": info.name, "title": info.title, "torch": info.torch, "rule": info.rule,
-            "params": [p.describe() for p in info.params]}
+            "params": [p.describe() for p in info.params], "demo": dict(info.demo or {})}
 
 
 __all__ = ["REGISTRY", "Optimizer", "OptimizerInfo", "describe", "make_optimizer"]

@@ -73,5 +73,5 @@ INFOS = (
         r"\alpha_t = \max\!\bigl(\epsilon_2, \mathrm{RMS}(x_t)\bigr)\min\!\bigl(\eta, t^{-1/2}\bigr),\quad "
         r"v_t = v_{t-1} + t^{c}(g_t^2 - v_{t-1}),\quad u_t = \frac{g_t}{\sqrt{v_t}},\quad "
         r"x_{t+1} = x_t - \frac{\alpha_t\,u_t}{\max(1,\ \mathrm{RMS}(u_t)/d)}",
-        "torch.optim.Adafactor(lr, beta2_decay, eps, d, weight_decay)", "Adafactor"),
+        "torch.optim.Adafactor(lr, beta2_decay, eps, d, weight_decay)", "Adafactor", demo={"lr": 0.1}),
 )

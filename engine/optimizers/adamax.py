@@ -53,5 +53,5 @@ INFOS = (
     OptimizerInfo("adamax", adamax, (lr_param(0.002), BETAS, eps_param(1e-8), WEIGHT_DECAY),
                   r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon),"
                   r"\quad x_{t+1} = x_t - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{u_t}",
-                  "torch.optim.Adamax(lr, betas, eps, weight_decay)", "Adamax (infinity norm)"),
+                  "torch.optim.Adamax(lr, betas, eps, weight_decay)", "Adamax (infinity norm)", demo={"lr": 0.3}),
 )

@@ -72,5 +72,5 @@ INFOS = (
         r"x_{t+1} = x_t(1 - \lambda\eta_t) - \eta_t g_t,\quad "
         r"\eta_{t+1} = \frac{\eta}{(1+\lambda\eta t)^{\alpha}},\quad "
         r"\bar x_{t+1} = \bar x_t + \mu_t (x_{t+1} - \bar x_t),\ \mu_{t+1} = \frac{1}{\max(1,\,t - t_0)}",
-        "torch.optim.ASGD(lr, lambd, alpha, t0, weight_decay)", "ASGD (averaged SGD)"),
+        "torch.optim.ASGD(lr, lambd, alpha, t0, weight_decay)", "ASGD (averaged SGD)", demo={"lr": 0.03}),
 )

@@ -52,6 +52,9 @@ class OptimizerInfo(NamedTuple):
     rule: str  # LaTeX of the update
     torch: str  # the torch.optim equivalent
     title: str
+    # hyperparameters that show something on the page's default scene (torch's defaults may barely move);
+    # the page's "add optimizer" starts from them
+    demo: dict[str, Any] | None = None
 
 
 # Shared parameter rows, so that every optimizer states the same ranges for the same thing.

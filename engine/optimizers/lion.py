@@ -55,5 +55,5 @@ INFOS = (
          Param("weight_decay", 0.0, 0.0, 10.0, "decoupled decay λ: x ← x(1 − ηλ) before the step")),
         r"x_{t+1} = x_t(1-\eta\lambda) - \eta\,\operatorname{sign}\bigl(\beta_1 m_t + (1-\beta_1) g_t\bigr),\quad "
         r"m_{t+1} = \beta_2 m_t + (1-\beta_2) g_t",
-        "lion_pytorch.Lion(lr, betas, weight_decay)", "Lion (sign momentum)"),
+        "lion_pytorch.Lion(lr, betas, weight_decay)", "Lion (sign momentum)", demo={"lr": 0.1}),
 )

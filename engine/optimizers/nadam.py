@@ -76,5 +76,5 @@ INFOS = (
         r"x_{t+1} = x_t - \eta\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\frac{g_t}{D_t}"
         r" - \eta\frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\frac{m_t}{D_t}",
         "torch.optim.NAdam(lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay)",
-        "NAdam (Nesterov Adam)"),
+        "NAdam (Nesterov Adam)", demo={"lr": 0.1}),
 )

@@ -94,5 +94,5 @@ INFOS = (
         r"\rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t},\quad x_{t+1} = x_t - \eta\,\hat m_t\cdot"
         r"\begin{cases} r_t\,\frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\epsilon} & \rho_t > 5 \\ 1 & \text{else}\end{cases}",
         "torch.optim.RAdam(lr, betas, eps, weight_decay, decoupled_weight_decay)",
-        "RAdam (rectified Adam)"),
+        "RAdam (rectified Adam)", demo={"lr": 0.03}),
 )

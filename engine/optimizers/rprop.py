@@ -64,5 +64,5 @@ INFOS = (
          Param("step_sizes", (1e-6, 50.0), 0.0, 1e6, "(Δmin, Δmax): bounds of each coordinate's step", kind="pair")),
         r"\Delta_t = \mathrm{clip}\bigl(\Delta_{t-1}\cdot\eta^{\pm},\ \Delta_{\min},\ \Delta_{\max}\bigr),\quad "
         r"x_{t+1} = x_t - \operatorname{sign}(g_t)\,\Delta_t",
-        "torch.optim.Rprop(lr, etas, step_sizes)", "Rprop (sign steps)"),
+        "torch.optim.Rprop(lr, etas, step_sizes)", "Rprop (sign steps)", demo={"lr": 0.1}),
 )

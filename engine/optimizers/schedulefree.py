@@ -132,11 +132,11 @@ INFOS = (
          WEIGHT_DECAY, WARMUP, R, WEIGHT_LR_POWER),
         _RULE + r",\quad x = y + (1 - 1/\beta)(z - y)",
         "schedulefree.SGDScheduleFree(lr, momentum, weight_decay, warmup_steps, r, weight_lr_power)",
-        "Schedule-Free SGD"),
+        "Schedule-Free SGD", demo={"lr": 0.03}),
     OptimizerInfo(
         "adamw_schedulefree", adamw_schedulefree,
         (lr_param(0.0025), BETAS, eps_param(1e-8), WEIGHT_DECAY, WARMUP, R, WEIGHT_LR_POWER),
         r"\hat g_k = \frac{g_k}{\sqrt{v_k/(1-\beta_2^{k+1})} + \epsilon},\quad " + _RULE.replace("g_k", r"\hat g_k"),
         "schedulefree.AdamWScheduleFree(lr, betas, eps, weight_decay, warmup_steps, r, weight_lr_power)",
-        "Schedule-Free AdamW"),
+        "Schedule-Free AdamW", demo={"lr": 0.3}),
 )

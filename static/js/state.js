@@ -67,7 +67,7 @@ export function encodeSpec(spec) {
   for (const [k, v] of Object.entries(spec)) {
     if (k === "name" || v === undefined || v === null) continue;
     if (Array.isArray(v)) parts.push(`${k}=${v.map(num).join("/")}`);
-    else if (typeof v === "boolean") parts.push(`${k}=${v ? 1 : 0}`);
+    else if (typeof v === "boolean") parts.push(BOOL_KEYS.has(k) ? `${k}=${v ? 1 : 0}` : `${k}=${v}`);
     else if (typeof v === "number") parts.push(`${k}=${num(v)}`);
     else parts.push(`${k}=${encText(v)}`);
   }
@@ -86,6 +86,7 @@ export function decodeSpec(text) {
     if (!/^[A-Za-z_]\w*$/.test(k)) continue;
     if (TEXT_KEYS.has(k)) spec[k] = decText(raw);
     else if (BOOL_KEYS.has(k)) spec[k] = raw === "1" || raw === "true";
+    else if (raw === "true" || raw === "false") spec[k] = raw === "true"; // any newer optimizer's flag
     else if (raw.includes("/")) spec[k] = raw.split("/").map(Number);
     else if (raw !== "" && Number.isFinite(Number(raw))) spec[k] = Number(raw);
     else spec[k] = decText(raw);

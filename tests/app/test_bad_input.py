@@ -65,8 +65,8 @@ CASES = {
     "unknown surface on grid": Bad("/api/grid", grid(surface={"name": "Quadratic"}), ("body", "surface"),
                                    ("quadratic, saddle",)),
     "unknown surface on run": Bad("/api/run", run(surface={"name": ""}), ("body", "surface"), ("allowed",)),
-    "unknown optimizer on stream": Bad("/api/run/stream", opt(name="lbfgs"), ("body", "optimizers", 0),
-                                       ("lbfgs", "adam")),
+    "unknown optimizer on stream": Bad("/api/run/stream", opt(name="conjugate_gradient"), ("body", "optimizers", 0),
+                                       ("conjugate_gradient", "adam")),
     # ---- unknown fields and parameters (extra="forbid", typos caught)
     "unknown top-level field": Bad("/api/run", run(stepz=10), ("body", "stepz"), ("Extra inputs",)),
     "unknown field on point": Bad("/api/point", point(pont=[1, 2]), ("body", "pont")),

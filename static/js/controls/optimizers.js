@@ -14,6 +14,8 @@ export const SHORT = Object.fromEntries(Object.entries(STYLE).map(([k, v]) => [k
 // Learning rates that show something on the default scene (torch's Adam default 1e-3 barely moves here).
 export const DEMO = { gd: { lr: 0.03 }, momentum: { lr: 0.01, momentum: 0.9 }, nesterov: { lr: 0.01, momentum: 0.9 },
   adam: { lr: 0.3 }, adamw: { lr: 0.3 }, adagrad: { lr: 1 }, rmsprop: { lr: 0.05 }, adadelta: { lr: 1 }, newton: { lr: 1 } };
+/** Settings a newly added optimizer starts with: the page's own, else the catalogue's `demo` (each module's). */
+export const demoOf = (info) => ({ ...(info?.demo || {}), ...(DEMO[info?.name] || {}) });
 const PRIMARY = new Set(["lr", "momentum", "betas", "alpha", "rho"]);
 const SYMBOL = { lr: "η", momentum: "μ", alpha: "α", rho: "ρ", eps: "ε", weight_decay: "weight decay",
   dampening: "dampening", lr_decay: "lr decay", initial_accumulator_value: "r₀", damping: "damping" };
@@ -61,7 +63,7 @@ export class OptimizerPanel {
   add(name) {
     this.edit((opts) => {
       if (opts.length >= this.limits.max_optimizers) return;
-      opts.push({ name, ...(DEMO[name] || {}), c: freeColor(opts) });
+      opts.push({ name, ...demoOf(this.byName[name]), c: freeColor(opts) });
     });
   }
 
@@ -89,7 +91,7 @@ export class OptimizerPanel {
     const nameSelect = h("select", { "aria-label": `Optimizer ${i + 1} type`, "data-testid": "opt-name" },
       this.catalog.map((o) => h("option", { value: o.name, selected: o.name === opt.name }, SHORT[o.name] || o.name)));
     nameSelect.addEventListener("change", () => this.edit((opts) => {
-      opts[i] = { name: nameSelect.value, ...(DEMO[nameSelect.value] || {}), c: opts[i].c ?? i };
+      opts[i] = { name: nameSelect.value, ...demoOf(this.byName[nameSelect.value]), c: opts[i].c ?? i };
     }));
     const optimal = h("button", { type: "button", class: "btn chip", "data-act": "optimal", "data-testid": "opt-optimal",
       title: "Set the optimal η (and μ) of the quadratic's theory" }, "η*");
@@ -117,6 +119,25 @@ export class OptimizerPanel {
           min: LR_RANGE[0], max: LR_RANGE[1], log: true, inputMin: 0, inputMax: 100, value, sig: 3,
           testid: "opt-lr", onChange: (v) => set("lr", v) });
         target.append(controls.lr.el);
+      } else if (p.type === "pair" && p.name !== "betas") {
+        // other pairs (Rprop's etas and step_sizes, Adafactor's eps): two number boxes
+        [0, 1].forEach((k) => {
+          const input = h("input", { type: "number", step: "any", min: p.min ?? null, max: p.max ?? null, value: value[k],
+            "aria-label": `${p.name}[${k}] of optimizer ${i + 1}`, "data-testid": `opt-${p.name}${k}` });
+          input.addEventListener("change", () => {
+            const v = Number(input.value);
+            if (input.value === "" || !Number.isFinite(v)) return;
+            this.edit((opts) => { const b = [...(opts[i][p.name] ?? p.default)]; b[k] = v; opts[i][p.name] = b; });
+          });
+          controls[`${p.name}${k}`] = { set: (v) => { if (document.activeElement !== input) input.value = v; } };
+          target.append(h("label", { class: "mini", title: p.description }, h("span", {}, `${p.name}[${k}]`), input));
+        });
+      } else if (p.type === "choice") {
+        const select = h("select", { "aria-label": `${p.name} of optimizer ${i + 1}`, "data-testid": `opt-${p.name}` },
+          p.choices.map((c) => h("option", { value: c, selected: c === value }, c)));
+        select.addEventListener("change", () => set(p.name, select.value));
+        controls[p.name] = { set: (v) => { select.value = v; } };
+        target.append(h("label", { class: "mini", title: p.description }, h("span", {}, p.name), select));
       } else if (p.type === "pair") {
         [0, 1].forEach((k) => {
           const s = slider({ labelHtml: `β<sub>${k + 1}</sub>`, label: `β${k + 1}`, ariaLabel: `β${k + 1} of optimizer ${i + 1}`,
@@ -124,7 +145,7 @@ export class OptimizerPanel {
             onChange: (v) => this.edit((opts) => {
               const b = [...(opts[i].betas ?? p.default)]; b[k] = v; opts[i].betas = b;
             }) });
-          controls[`betas${k}`] = s;
+          controls[`${p.name}${k}`] = s;
           target.append(s.el);
         });
       } else if (p.type === "bool") {
@@ -161,7 +182,7 @@ export class OptimizerPanel {
         title.textContent = name !== (SHORT[o.name] || o.name) ? name : "";
         for (const p of info.params) {
           const v = o[p.name] ?? p.default;
-          if (p.type === "pair") { controls.betas0.set(v[0]); controls.betas1.set(v[1]); } else controls[p.name]?.set(v);
+          if (p.type === "pair") { controls[`${p.name}0`]?.set(v[0]); controls[`${p.name}1`]?.set(v[1]); } else controls[p.name]?.set(v);
         }
         // the stable band and η* of this run, as engine/theory.py computed them (dampening, weight decay included)
         const tr = runTheory(theory, i);

@@ -39,7 +39,7 @@ export function hparamText(spec) {
   const parts = [];
   for (const [k, v] of Object.entries(spec)) {
     if (["name", "label", "c"].includes(k) || v === undefined || v === null) continue;
-    if (Array.isArray(v)) v.forEach((b, i) => parts.push(`${symbol(`beta${i + 1}`)} = ${fmt(b, 4)}`));
+    if (Array.isArray(v)) v.forEach((b, i) => parts.push(`${k === "betas" ? symbol(`beta${i + 1}`) : `${k}[${i}]`} = ${fmt(b, 4)}`));
     else if (typeof v === "number") parts.push(`${symbol(k)} = ${fmt(v, 3)}`);
     else if (typeof v === "boolean" && v) parts.push(k);
   }

@@ -107,7 +107,7 @@ def test_bad_training_arguments_raise(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
         train(MODEL, DATA, [{"name": "gd"}], args.pop("steps"), **args)
     with pytest.raises(ValueError, match="unknown optimizer"):
-        train(MODEL, DATA, [{"name": "lion"}], 5)
+        train(MODEL, DATA, [{"name": "conjugate_gradient"}], 5)
     with pytest.raises(ValueError, match="'bce' needs a classification dataset"):
         train(MODEL, make_dataset("regression", n=10), [{"name": "gd"}], 5)
 
