@@ -19,7 +19,8 @@ router = APIRouter(include_in_schema=False)
 
 # The views the nav offers, in order: (key, title). A view is a template partial
 # templates/views/<key>.html plus an ES module static/js/views/<key>.js.
-VIEWS = [("paths", "Paths"), ("basins", "Basins"), ("phase", "Phase"), ("tune", "Tune"), ("networks", "Networks")]
+VIEWS = [("paths", "Paths"), ("basins", "Basins"), ("phase", "Phase"), ("tune", "Tune"), ("networks", "Networks"),
+         ("sweep", "Sweep")]
 YEAR = 365 * 24 * 3600
 
 
