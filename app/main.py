@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
+import os
+
+# The server entry point (uvicorn app.main:app, losslab serve): requests already run in parallel in
+# the threadpool, and a multithreaded BLAS on top of that oversubscribes the cores (a 61² network
+# plane went from 3.7 s to 93 s under load). Set before numpy is first imported, here and not in
+# app/__init__.py, so that importing the client (app.client) leaves a notebook's BLAS alone; an
+# explicit environment setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import importlib  # noqa: E402
 import logging
 import pkgutil
 from contextlib import asynccontextmanager
@@ -15,12 +24,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
+from app import limits as request_limits
 from app.api import routes as routes_package
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.responses import SafeJSONResponse
 from app.settings import Settings, get_settings
 from app.sweep.cluster import SweepCluster
+from app.version import VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = """See how optimizers move on loss surfaces.
@@ -41,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.getLogger("losslab").setLevel(settings.log_level.upper())
     # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI / ReDoc from the installed package
-    app: FastAPI = FastAPIOffline(title="losslab", version="1.0.0", description=DESCRIPTION,
+    app: FastAPI = FastAPIOffline(title="losslab", version=VERSION, description=DESCRIPTION,
                                   default_response_class=SafeJSONResponse, favicon_url="/static/favicon.svg",
                                   lifespan=lifespan)
     app.state.settings = settings
@@ -55,10 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if static.is_dir():
         app.mount("/static", StaticFiles(directory=static), name="static")
     install_error_handlers(app)
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+    if settings.cors_origin_list:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origin_list),
                            allow_methods=["GET", "POST"], allow_headers=["content-type"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    request_limits.install(app, settings.limits)  # schemas' bounds: per-request 422 and OpenAPI
     _headers_outermost(app)
     return app
 

@@ -1,66 +1,113 @@
-"""Settings: limits, CORS and logging, read once from LOSSLAB_* environment variables."""
+"""Settings: limits, CORS, logging and streaming, read once from LOSSLAB_* environment variables.
+
+One `Settings` class (pydantic-settings): `LOSSLAB_MAX_STEPS=100 losslab serve` lowers the step
+limit everywhere at once, because every request limit is built from here: the schemas' bounds
+(app/limits.py checks them per request against the serving app's settings and writes them into
+the OpenAPI schema at app creation), `GET /api/limits` and `/api/health` publish them, and the
+page reads them from its config. README lists every variable.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-def _env(name: str, default, cast=int):
-    raw = os.environ.get(f"LOSSLAB_{name}")
-    return default if raw is None else cast(raw)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-request work bounds (the contract's defaults)."""
-
-    max_steps: int = 20000
-    max_optimizers: int = 12
-    max_grid_n: int = 501
-    max_basin_n: int = 301
-    max_phase_n: int = 101
-    max_body_bytes: int = 1 << 20
-    max_hidden_width: int = 256
-    max_depth: int = 4
-    max_dataset_n: int = 5000
+# name -> (default, description): the per-request limits, in the order /api/limits lists them
+LIMIT_FIELDS: dict[str, tuple[int, str]] = {
+    "max_steps": (20000, "updates per run (run, basins, phase, tune)"),
+    "max_optimizers": (12, "optimizers per request (run, tune, network)"),
+    "max_grid_n": (501, "points per axis of /api/grid"),
+    "max_basin_n": (301, "starts per axis of /api/basins"),
+    "max_phase_n": (101, "values per axis of /api/phase"),
+    "max_body_bytes": (1 << 20, "request body size in bytes (413 above)"),
+    "max_hidden_width": (256, "units per hidden layer of a network"),
+    "max_depth": (4, "hidden layers of a network"),
+    "max_dataset_n": (5000, "examples of a network data set (and its batch size)"),
+    "max_network_steps": (5000, "updates per optimizer of /api/network/train"),
     # start-steps of one batched request (basins, phase, tune): bounds CPU per request to about a
     # second (Himmelblau basins, 200² starts × 500 steps of GD, is 2e7)
-    max_batch_work: int = 20_000_000
+    "max_batch_work": (20_000_000, "starts × steps of one batched request (basins, phase, tune)"),
     # sweeps: cells × seeds × per-training work (multiply-adds, priced as /api/network/train prices
     # one training); 5e11 is about two minutes on two cores
-    max_sweep_work: int = 5 * 10**11
-    max_sweep_cells: int = 4096
-    max_sweep_seeds: int = 64
+    "max_sweep_work": (5 * 10**11, "multiply-adds of one /api/sweep (cells × seeds × training)"),
+    "max_sweep_cells": (4096, "cells of one /api/sweep"),
+    "max_sweep_seeds": (64, "seeds per cell of one /api/sweep"),
+}
 
 
-@dataclass(frozen=True)
-class Settings:
-    limits: Limits = field(default_factory=Limits)
-    cors_origins: tuple[str, ...] = ()  # closed by default
-    log_level: str = "info"
+class Limits(BaseModel):
+    """Per-request work bounds (the contract's defaults), a frozen view of the settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_steps: int = LIMIT_FIELDS["max_steps"][0]
+    max_optimizers: int = LIMIT_FIELDS["max_optimizers"][0]
+    max_grid_n: int = LIMIT_FIELDS["max_grid_n"][0]
+    max_basin_n: int = LIMIT_FIELDS["max_basin_n"][0]
+    max_phase_n: int = LIMIT_FIELDS["max_phase_n"][0]
+    max_body_bytes: int = LIMIT_FIELDS["max_body_bytes"][0]
+    max_hidden_width: int = LIMIT_FIELDS["max_hidden_width"][0]
+    max_depth: int = LIMIT_FIELDS["max_depth"][0]
+    max_dataset_n: int = LIMIT_FIELDS["max_dataset_n"][0]
+    max_network_steps: int = LIMIT_FIELDS["max_network_steps"][0]
+    max_batch_work: int = LIMIT_FIELDS["max_batch_work"][0]
+    max_sweep_work: int = LIMIT_FIELDS["max_sweep_work"][0]
+    max_sweep_cells: int = LIMIT_FIELDS["max_sweep_cells"][0]
+    max_sweep_seeds: int = LIMIT_FIELDS["max_sweep_seeds"][0]
+
+    def public(self) -> dict[str, Any]:
+        """{name: {"value", "description"}} as GET /api/limits publishes them."""
+        return {k: {"value": getattr(self, k), "description": d} for k, (_, d) in LIMIT_FIELDS.items()}
+
+
+def _limit(name: str) -> Any:
+    default, description = LIMIT_FIELDS[name]
+    return Field(default, ge=1, description=description)
+
+
+class Settings(BaseSettings):
+    """Every setting, each from LOSSLAB_<NAME> (e.g. LOSSLAB_MAX_STEPS, LOSSLAB_CORS_ORIGINS)."""
+
+    model_config = SettingsConfigDict(env_prefix="LOSSLAB_", frozen=True, extra="ignore")
+
+    max_steps: int = _limit("max_steps")
+    max_optimizers: int = _limit("max_optimizers")
+    max_grid_n: int = _limit("max_grid_n")
+    max_basin_n: int = _limit("max_basin_n")
+    max_phase_n: int = _limit("max_phase_n")
+    max_body_bytes: int = _limit("max_body_bytes")
+    max_hidden_width: int = _limit("max_hidden_width")
+    max_depth: int = _limit("max_depth")
+    max_dataset_n: int = _limit("max_dataset_n")
+    max_network_steps: int = _limit("max_network_steps")
+    max_batch_work: int = _limit("max_batch_work")
+    max_sweep_work: int = _limit("max_sweep_work")
+    max_sweep_cells: int = _limit("max_sweep_cells")
+    max_sweep_seeds: int = _limit("max_sweep_seeds")
+    cors_origins: str = Field("", description="comma-separated origins allowed by CORS; empty = closed")
+    log_level: str = Field("info", description="level of the 'losslab' logger")
     # Stream chunks are cut every 64 steps, not by the clock: the same request then gives the same
     # bytes (a 2D step costs microseconds, so 64 steps of 12 optimizers stay well under 20 ms).
     # A finite value adds a time cut for slow custom surfaces, at the price of byte-determinism.
-    stream_chunk_steps: int = 64
-    stream_chunk_seconds: float = float("inf")
+    stream_chunk_steps: int = Field(64, ge=1, description="steps per NDJSON chunk")
+    stream_chunk_seconds: float = Field(float("inf"), gt=0, description="also cut a chunk after this long")
     # sweeps run on Dask: an existing scheduler (tcp://host:port), or None for an in-process
     # LocalCluster started on the first sweep with `dask_workers` processes (0: one per core)
-    dask_scheduler: str | None = None
-    dask_workers: int = 0
+    dask_scheduler: str | None = Field(None, description="Dask scheduler address for sweeps; unset = local cluster")
+    dask_workers: int = Field(0, ge=0, description="worker processes of the local sweep cluster (0: one per core)")
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(**{k: getattr(self, k) for k in LIMIT_FIELDS})
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        return tuple(o.strip() for o in self.cors_origins.split(",") if o.strip())
 
 
 @lru_cache
 def get_settings() -> Settings:
-    limits = Limits(
-        max_steps=_env("MAX_STEPS", 20000),
-        max_optimizers=_env("MAX_OPTIMIZERS", 12),
-        max_grid_n=_env("MAX_GRID_N", 501),
-        max_body_bytes=_env("MAX_BODY_BYTES", 1 << 20),
-        max_batch_work=_env("MAX_BATCH_WORK", 20_000_000),
-        max_sweep_work=_env("MAX_SWEEP_WORK", 5 * 10**11),
-    )
-    origins = tuple(o for o in _env("CORS_ORIGINS", "", str).split(",") if o)
-    return Settings(limits=limits, cors_origins=origins, log_level=_env("LOG_LEVEL", "info", str),
-                    dask_scheduler=_env("DASK_SCHEDULER", None, str) or None, dask_workers=_env("DASK_WORKERS", 0))
+    return Settings()

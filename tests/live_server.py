@@ -26,15 +26,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(attempts: int = 300) -> Iterator[str]:
-    """Start the server, wait (a bounded number of polls) for /api/health, yield its base URL."""
+def serving(attempts: int = 300, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start the server (with extra environment `env`, e.g. LOSSLAB_* settings), wait (a bounded
+    number of polls) for /api/health, yield its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     try:
         for _ in range(attempts):

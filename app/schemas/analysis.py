@@ -6,12 +6,13 @@ contour traces take `x`, `y` and the 2D array directly.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
 from app.errors import EngineInputError
+from app.limits import AtMost, AtMostItems
 from app.schemas.common import Domain, NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef
 from app.schemas.runs import RunOut, run_out, surface_echo
 from app.settings import Limits
@@ -57,8 +58,8 @@ class BasinsRequest(Strict):
 
     surface: SurfaceRef
     optimizer: OptimizerSpec
-    steps: int = Field(default=500, ge=1, le=20000, description="updates from every start")
-    n: int = Field(default=101, ge=2, le=301, description="starts per axis (n×n starts)")
+    steps: Annotated[int, *AtMost("max_steps")] = Field(default=500, ge=1, description="updates from every start")
+    n: Annotated[int, *AtMost("max_basin_n")] = Field(default=101, ge=2, description="starts per axis (n×n starts)")
     domain: Domain | None = Field(default=None, description="grid of starts; defaults to the surface's domain")
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule")
     noise: NoiseSpec = Field(default_factory=NoiseSpec,
@@ -69,8 +70,6 @@ class BasinsRequest(Strict):
         "default 1 % of the domain's diagonal"))
 
     def check_limits(self, limits: Limits) -> None:
-        if self.n > limits.max_basin_n:
-            raise EngineInputError(["body", "n"], f"n = {self.n} is over the limit {limits.max_basin_n}")
         check_work(self.n * self.n, self.steps, limits, "n²")
 
 
@@ -133,7 +132,7 @@ def basins_out(body: BasinsRequest, result: BasinMap) -> dict[str, Any]:
 class AxisSpec(Strict):
     min: float = Field(ge=0, le=1e6, description="first value")
     max: float = Field(ge=0, le=1e6, description="last value (> min)")
-    n: int = Field(default=41, ge=2, le=101, description="values on this axis")
+    n: Annotated[int, *AtMost("max_phase_n")] = Field(default=41, ge=2, description="values on this axis")
     log: bool = Field(default=False, description="log-spaced values (min > 0)")
 
 
@@ -154,7 +153,7 @@ class PhaseRequest(Strict):
     surface: SurfaceRef
     start: Point | None = Field(default=None, description="start [x, y]; defaults to the surface's default start")
     optimizer: OptimizerSpec = Field(description="the optimizer and its fixed hyperparameters (axes override)")
-    steps: int = Field(default=300, ge=1, le=20000, description="updates per cell")
+    steps: Annotated[int, *AtMost("max_steps")] = Field(default=300, ge=1, description="updates per cell")
     axes: dict[str, AxisSpec] = Field(min_length=2, max_length=2, description=(
         "exactly two numeric hyperparameters of the optimizer, e.g. lr and momentum; Adam's betas are "
         "'beta1' and 'beta2'. The first is the x axis, the second the y axis"))
@@ -172,10 +171,6 @@ class PhaseRequest(Strict):
         return [Axis(name, a.min, a.max, a.n, a.log) for name, a in self.axes.items()]
 
     def check_limits(self, limits: Limits) -> None:
-        for name, axis in self.axes.items():
-            if axis.n > limits.max_phase_n:
-                raise EngineInputError(["body", "axes", name, "n"],
-                                       f"n = {axis.n} is over the limit {limits.max_phase_n}")
         nx, ny = (a.n for a in self.axes.values())
         check_work(nx * ny, self.steps, limits, "cells")
 
@@ -308,9 +303,10 @@ class TuneRequest(Strict):
 
     surface: SurfaceRef
     start: Point | None = Field(default=None, description="start [x, y]; defaults to the surface's default start")
-    steps: int = Field(default=200, ge=1, le=20000, description="updates of a full-length trial and of the run")
-    optimizers: list[OptimizerSpec] = Field(min_length=1, max_length=12, description=(
-        "1 to 12 optimizers; their lr is tuned, other hyperparameters stay as given"))
+    steps: Annotated[int, *AtMost("max_steps")] = Field(
+        default=200, ge=1, description="updates of a full-length trial and of the run")
+    optimizers: Annotated[list[OptimizerSpec], *AtMostItems("max_optimizers")] = Field(min_length=1, description=(
+        "1 to max_optimizers optimizers; their lr is tuned, other hyperparameters stay as given"))
     budget: int = Field(default=16, ge=2, le=64, description=(
         "grid: trials per optimizer (exactly); halving: budget·steps trial-steps per optimizer (at most)"))
     lr_range: LrRange = Field(default_factory=LrRange, description="log-spaced lr range searched")
@@ -326,9 +322,6 @@ class TuneRequest(Strict):
         return self
 
     def check_limits(self, limits: Limits) -> None:
-        if len(self.optimizers) > limits.max_optimizers:
-            raise EngineInputError(["body", "optimizers"],
-                                   f"{len(self.optimizers)} optimizers; the limit is {limits.max_optimizers}")
         check_work(len(self.optimizers) * self.budget, self.steps, limits, "optimizers × budget")
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from app.limits import AtMost
 from app.schemas.common import Domain, Point, Strict, SurfaceRef
 
 
@@ -29,7 +30,7 @@ class PointResponse(BaseModel):
 class GridRequest(Strict):
     model_config = {"json_schema_extra": {"examples": [{"surface": {"name": "himmelblau"}, "n": 101}]}}
     surface: SurfaceRef
-    n: int = Field(default=101, ge=2, le=501, description="points per axis")
+    n: Annotated[int, *AtMost("max_grid_n")] = Field(default=101, ge=2, description="points per axis")
     domain: Domain | None = Field(default=None, description="defaults to the surface's domain")
 
 

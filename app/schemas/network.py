@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PrivateAttr, model_validator
 
 from app.errors import EngineInputError
+from app.limits import AtMost, AtMostItems
 from app.schemas.common import OptimizerSpec, ScheduleSpec, Strict
 from app.settings import Limits
 from engine.nn import MLP, Dataset, make_dataset
@@ -23,7 +24,6 @@ from engine.nn.losses import ACTIVATIONS, LOSSES
 from engine.nn.mlp import INITS
 from engine.nn.planes import METHODS
 
-MAX_STEPS = 5000
 MAX_PLANE_N = 101
 MAX_DECISION_N = 101
 MAX_SNAPSHOTS = 20
@@ -35,6 +35,7 @@ HVP_COST = 5  # one Hessian-vector product ≈ 5 forward passes (R-operator forw
 ACTIVATION_COST = 20  # one hidden unit of one example ≈ 20 multiply-adds (φ, φ', temporaries), measured
 
 SEED = Field(default=0, ge=0, le=2**32 - 1)
+Width = Annotated[int, Field(ge=1), *AtMost("max_hidden_width")]
 
 
 class DatasetSpec(Strict):
@@ -45,7 +46,8 @@ class DatasetSpec(Strict):
         {"name": "regression", "n": 300, "params": {"rho": 0.9, "scale_ratio": 10}}]}}
 
     name: str = Field(default="moons", description="dataset: " + ", ".join(DATASETS), examples=["moons"])
-    n: int = Field(default=200, ge=4, le=5000, description="number of examples (4..5000)")
+    n: Annotated[int, *AtMost("max_dataset_n")] = Field(default=200, ge=4,
+                                                         description="number of examples (4..max_dataset_n)")
     seed: int = SEED
     params: dict[str, float] = Field(default_factory=dict, examples=[{"noise": 0.1}], description=(
         "generator parameters, e.g. noise (moons, circles, xor, spirals), factor (circles), turns (spirals), "
@@ -72,8 +74,8 @@ class ModelSpec(Strict):
         {"hidden": [16, 16], "activation": "tanh", "loss": "bce", "init": "he", "seed": 0},
         {"hidden": [], "loss": "mse", "init": "normal", "sigma": 0.5}]}}
 
-    hidden: list[Annotated[int, Field(ge=1, le=256)]] = Field(
-        default=[16, 16], max_length=4, description="hidden layer widths (0 to 4 layers, each 1..256); [] is linear")
+    hidden: Annotated[list[Width], *AtMostItems("max_depth")] = Field(default=[16, 16], description=(
+        "hidden layer widths (0 to max_depth layers, each 1..max_hidden_width); [] is linear"))
     activation: Literal[ACTIVATIONS] = Field(default="tanh", description="hidden activation φ")  # type: ignore[valid-type]
     loss: Literal[LOSSES] | None = Field(default=None, description=(  # type: ignore[valid-type]
         "mse: E = (1/2N)·Σ(f − y)², Bishop's ½ (torch's MSELoss is twice this); bce: binary cross-entropy "
@@ -146,19 +148,20 @@ class NetworkTrainRequest(Strict):
 
     dataset: DatasetSpec = Field(default_factory=DatasetSpec, description="the data (generated from a seed)")
     model: ModelSpec = Field(default_factory=ModelSpec, description="the network and its initial weights")
-    optimizers: list[OptimizerSpec] = Field(min_length=1, max_length=12, description=(
-        "1 to 12 optimizer specs (as /api/run; newton is not available for networks), all from the same "
+    optimizers: Annotated[list[OptimizerSpec], *AtMostItems("max_optimizers")] = Field(min_length=1, description=(
+        "1 to max_optimizers optimizer specs (as /api/run; newton is not available for networks), all from the same "
         "initial weights and the same minibatch sequence"))
-    steps: int = Field(default=300, ge=1, le=MAX_STEPS, description=f"updates per optimizer (1..{MAX_STEPS})")
-    batch_size: int | None = Field(default=None, ge=1, le=5000, description=(
+    steps: Annotated[int, *AtMost("max_network_steps")] = Field(
+        default=300, ge=1, description="updates per optimizer (1..max_network_steps)")
+    batch_size: Annotated[int | None, *AtMost("max_dataset_n")] = Field(default=None, ge=1, description=(
         "minibatch size (a fresh seeded permutation each epoch, last batch may be smaller); null = full batch"))
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule for every optimizer")
     shuffle_seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the minibatch permutations")
-    record_every: int | None = Field(default=None, ge=1, le=MAX_STEPS, description=(
+    record_every: Annotated[int | None, *AtMost("max_network_steps")] = Field(default=None, ge=1, description=(
         "record loss, accuracy and weights every k steps (and at the last step); null: the smallest k giving "
         f"≤ {AUTO_RECORDS} records per run, ≤ {AUTO_RECORDED:.0e} recorded weight floats and recording at most "
         "a quarter of the work bound"))
-    sharpness_every: int | None = Field(default=None, ge=1, le=MAX_STEPS, description=(
+    sharpness_every: Annotated[int | None, *AtMost("max_network_steps")] = Field(default=None, ge=1, description=(
         "measure λmax of the full-data Hessian every k steps (and at the last step), to compare with 2/η; "
         "null = off"))
     sharpness_iters: int = Field(default=20, ge=2, le=50, description="Lanczos iterations per λmax")
@@ -227,21 +230,8 @@ class NetworkTrainRequest(Strict):
 
     def check_limits(self, limits: Limits) -> None:
         """422 for what the settings forbid or what would cost too much (named, with the limit)."""
-        checks = [
-            (["body", "model", "hidden"], any(w > limits.max_hidden_width for w in self.model.hidden),
-             f"hidden widths {self.model.hidden}: each must be ≤ {limits.max_hidden_width}"),
-            (["body", "model", "hidden"], len(self.model.hidden) > limits.max_depth,
-             f"depth {len(self.model.hidden)} is over the limit {limits.max_depth}"),
-            (["body", "dataset", "n"], self.dataset.n > limits.max_dataset_n,
-             f"dataset n = {self.dataset.n} is over the limit {limits.max_dataset_n}"),
-            (["body", "optimizers"], len(self.optimizers) > limits.max_optimizers,
-             f"{len(self.optimizers)} optimizers; the limit is {limits.max_optimizers}"),
-            (["body", "steps"], self.steps > limits.max_steps,
-             f"steps = {self.steps} is over the limit {limits.max_steps}"),
-        ]
-        for loc, bad, message in checks:
-            if bad:
-                raise EngineInputError(loc, message)
+        # the settings' limits (widths, depth, dataset n, optimizers, steps) are checked by the schema
+        # (app/limits.py); what is left is the cost of the whole request
         recorded = len(self.optimizers) * self.records() * self.mlp.d
         if recorded > MAX_RECORDED:
             raise EngineInputError(["body", "record_every"], (

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from app.limits import AtMost, AtMostItems
 from app.schemas.common import NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef
 from engine.details import MAX_DETAIL_STEPS
 
@@ -26,8 +27,9 @@ class RunRequest(Strict):
     surface: SurfaceRef
     start: Point | None = Field(default=None, description="start [x, y]; defaults to the surface's default start",
                                 examples=[[-4.0, 2.0]])
-    steps: int = Field(default=200, ge=1, le=20000, description="number of updates")
-    optimizers: list[OptimizerSpec] = Field(min_length=1, max_length=12, description="1 to 12 optimizer specs")
+    steps: Annotated[int, *AtMost("max_steps")] = Field(default=200, ge=1, description="number of updates")
+    optimizers: Annotated[list[OptimizerSpec], *AtMostItems("max_optimizers")] = Field(
+        min_length=1, description="1 to max_optimizers (GET /api/limits) optimizer specs")
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule applied to every optimizer")
     noise: NoiseSpec = Field(default_factory=NoiseSpec, description="gradient noise, same ξ for every optimizer")
     details: bool = Field(default=False, description=(

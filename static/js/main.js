@@ -9,7 +9,7 @@
 
 import { getJSON } from "./api.js";
 import { $, $$ } from "./dom.js";
-import { createStore, decodeState, defaultState } from "./state.js";
+import { applyLimits, createStore, decodeState, defaultState } from "./state.js";
 import { withCustom } from "./controls/formula.js";
 import { LessonsMenu, openLesson } from "./teach/lessons.js";
 
@@ -76,6 +76,7 @@ async function boot() {
     ui.error(`Could not load the catalogues from the API: ${err.message}`);
     return;
   }
+  applyLimits(config.limits); // the server's limits bound what a link may ask for
   const base = defaultState(config.default_scene);
   const load = () => sanitize(decodeState(location.hash, base), catalog, base);
   // a lesson link (#lesson=<slug>) is fetched and applied, then shown again in the address bar (teach/lessons.js)

@@ -11,7 +11,7 @@ export const PARAMS = [
   { key: "surface", type: "name", default: "quadratic" },
   // surface params: rows "s.<name>", only for the current surface (see encode/decode)
   { key: "start", type: "point", default: [-4, 2] },
-  { key: "steps", type: "int", default: 200, min: 1, max: 20000 },
+  { key: "steps", type: "int", default: 200, min: 1, limit: "max_steps" },
   { key: "opt", type: "specs", default: [] },
   { key: "schedule", type: "spec", default: { name: "constant" } },
   { key: "sigma", type: "number", default: 0, min: 0 },
@@ -21,32 +21,32 @@ export const PARAMS = [
   { key: "log", type: "bool", default: true },
   // ---- analysis views (basins / phase / tune): each view's own settings. null = the view's default
   // (views/analysis-common.js DEFAULTS), so these stay out of the link until the user changes them.
-  { key: "bn", type: "int", default: null, min: 2, max: 301 }, // basins: starts per axis
-  { key: "bsteps", type: "int", default: null, min: 1, max: 20000 }, // basins: updates per start
+  { key: "bn", type: "int", default: null, min: 2, limit: "max_basin_n" }, // basins: starts per axis
+  { key: "bsteps", type: "int", default: null, min: 1, limit: "max_steps" }, // basins: updates per start
   { key: "bopt", type: "int", default: null, min: 1, max: 4095 }, // basins: optimizers shown, bit i = opt[i]
   { key: "btol", type: "number", default: null, min: 1e-12, max: 1 }, // basins: converged when |∇f| < btol
-  { key: "popt", type: "int", default: null, min: 0, max: 11 }, // phase: index of the optimizer in opt
+  { key: "popt", type: "int", default: null, min: 0, limit: "max_optimizers", offset: -1 }, // phase: index of the optimizer in opt
   { key: "px", type: "name", default: null }, // phase: hyperparameter on the x axis
   { key: "py", type: "name", default: null }, // phase: hyperparameter on the y axis
   { key: "pxr", type: "point", default: null }, // phase: x range lo,hi
   { key: "pyr", type: "point", default: null }, // phase: y range lo,hi
-  { key: "pn", type: "int", default: null, min: 2, max: 101 }, // phase: values per axis
-  { key: "psteps", type: "int", default: null, min: 1, max: 20000 }, // phase: updates per cell
+  { key: "pn", type: "int", default: null, min: 2, limit: "max_phase_n" }, // phase: values per axis
+  { key: "psteps", type: "int", default: null, min: 1, limit: "max_steps" }, // phase: updates per cell
   { key: "tmethod", type: "enum", values: ["grid", "halving"], default: null }, // tune: search method
   { key: "tbudget", type: "int", default: null, min: 2, max: 64 }, // tune: trials per optimizer
   { key: "tlr", type: "point", default: null }, // tune: lr range lo,hi
   // ---- teaching (static/js/teach/): null = off, so these stay out of the link until used
-  { key: "step", type: "int", default: null, min: 0, max: 11 }, // step-through: index of the optimizer in opt
+  { key: "step", type: "int", default: null, min: 0, limit: "max_optimizers", offset: -1 }, // step-through: index of the optimizer in opt
   { key: "card", type: "name", default: null }, // lesson card shown: the lesson's slug
   { key: "cardscene", type: "int", default: null, min: 0, max: 20 }, // lesson card: index of the scene shown
   // ---- networks view (views/networks*.js): its own settings; null = the view's default (networks-config.js)
   { key: "ndata", type: "spec", default: null }, // dataset: moons(n=200,seed=0,noise=0.1)
   { key: "nmodel", type: "spec", default: null }, // model: tanh(hidden=8x8,loss=auto,init=he,sigma=0.1,seed=0)
   { key: "nopt", type: "specs", default: null }, // the view's own optimizer list (network-scale η)
-  { key: "nsteps", type: "int", default: null, min: 1, max: 5000 }, // updates per optimizer
-  { key: "nbatch", type: "int", default: null, min: 0, max: 5000 }, // minibatch size, 0 = full batch
+  { key: "nsteps", type: "int", default: null, min: 1, limit: "max_network_steps" }, // updates per optimizer
+  { key: "nbatch", type: "int", default: null, min: 0, limit: "max_dataset_n" }, // minibatch size, 0 = full batch
   { key: "nsched", type: "spec", default: null }, // lr schedule
-  { key: "nsharp", type: "int", default: null, min: 0, max: 5000 }, // λmax every k steps, 0 = off
+  { key: "nsharp", type: "int", default: null, min: 0, limit: "max_network_steps" }, // λmax every k steps, 0 = off
   { key: "nplane", type: "spec", default: null }, // plane: pca(n=31,span=0,at=0,seed=0), at −1 = initial weights
   { key: "nplot", type: "enum", values: ["2d", "3d"], default: null }, // plane: contour or 3D
   // ---- custom surface (controls/formula.js): used when surface = "custom"; null = its default
@@ -55,6 +55,16 @@ export const PARAMS = [
   { key: "fdx", type: "point", default: null }, // domain x lo,hi
   { key: "fdy", type: "point", default: null }, // domain y lo,hi
 ];
+
+/**
+ * Rows with `limit` take their max from the server's limits (GET /api/limits; the page's config
+ * carries the same numbers), plus `offset` (an index below a count): the page keeps no copy of them.
+ */
+export function applyLimits(limits = {}) {
+  for (const row of PARAMS) {
+    if (row.limit && Number.isFinite(limits[row.limit])) row.max = limits[row.limit] + (row.offset || 0);
+  }
+}
 
 const num = (v) => String(Number(Number(v).toPrecision(8)));
 const SPECIAL = /[%&=;,()#~|/\s]/g;

@@ -9,7 +9,7 @@ import pytest
 from api_helpers import strict_json
 
 from app.main import create_app
-from app.settings import Limits, Settings
+from app.settings import Settings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -175,7 +175,7 @@ def test_tune_422s(client):
 
 
 def test_work_limit_comes_from_settings():
-    small = TestClient(create_app(Settings(limits=Limits(max_batch_work=1000, max_basin_n=8, max_phase_n=4))))
+    small = TestClient(create_app(Settings(max_batch_work=1000, max_basin_n=8, max_phase_n=4)))
     assert post(small, "/api/basins", {"surface": QUAD, "optimizer": {"name": "gd"}, "n": 9}, 422)
     msg = post(small, "/api/basins", {"surface": QUAD, "optimizer": {"name": "gd"}, "n": 8, "steps": 20},
                422)["detail"][0]["msg"]

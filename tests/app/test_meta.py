@@ -3,6 +3,10 @@ definitions and defaults."""
 
 from __future__ import annotations
 
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
 import numpy as np
 import pytest
 from api_helpers import strict_json
@@ -38,11 +42,18 @@ REQUIRED_SCHEDULES = {
 }
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def test_health_reports_status_version_streams_and_limits(client):
     response = client.get("/api/health")
     assert response.status_code == 200
     body = strict_json(response.content)
-    assert body["status"] == "ok" and body["version"] == "1.0.0" and body["active_streams"] == 0
+    # one version: pyproject.toml's, through the installed package's metadata (the page's footer too)
+    assert body["status"] == "ok" and body["version"] == version("losslab") and body["active_streams"] == 0
+    assert client.get("/openapi.json").json()["info"]["version"] == body["version"]
+    tomllib_version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert body["version"] == tomllib_version
     limits = body["limits"]
     assert (limits["max_steps"], limits["max_optimizers"], limits["max_grid_n"]) == (20000, 12, 501)
     assert limits["max_body_bytes"] == 1 << 20
@@ -141,3 +152,16 @@ def test_docs_pages_are_offline_and_allowed_to_load_what_they_reference(client):
         assert policy["frame-ancestors"] == {"'none'"}
     api = csp_sources(client.get("/api/health").headers["content-security-policy"])
     assert api["script-src"] == {"'self'"}
+
+
+def test_only_the_server_entry_point_limits_blas_threads():
+    """Importing the client leaves the process's BLAS alone; app.main (the ASGI entry point) sets one thread."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    code = "import os, {}; print(os.environ.get('OPENBLAS_NUM_THREADS'))"
+    out = [subprocess.run([sys.executable, "-c", code.format(module)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=True).stdout.strip() for module in ("app.client", "app.main")]
+    assert out == ["None", "1"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.main import create_app
-from app.settings import Limits, Settings
+from app.settings import Settings
 from engine.nn import MLP, make_dataset
 from engine.nn.hessian import hvp
 from tests.app.api_helpers import ndjson, strict_json
@@ -275,9 +275,9 @@ def test_limits_from_settings_apply():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    small = create_app(Settings(limits=Limits(max_hidden_width=8, max_depth=1, max_dataset_n=60)))
+    small = create_app(Settings(max_hidden_width=8, max_depth=1, max_dataset_n=60))
     with TestClient(small) as client:
-        for change, loc in [({"model": {"hidden": [9]}}, ["body", "model", "hidden"]),
+        for change, loc in [({"model": {"hidden": [9]}}, ["body", "model", "hidden", 0]),
                             ({"model": {"hidden": [2, 2]}}, ["body", "model", "hidden"]),
                             ({"dataset": {"name": "moons", "n": 61}}, ["body", "dataset", "n"])]:
             response = client.post(TRAIN, json={**body(), **change})

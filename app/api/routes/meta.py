@@ -1,4 +1,4 @@
-"""Health and the catalogues: surfaces, optimizers, schedules."""
+"""Health, limits and the catalogues: surfaces, optimizers, schedules."""
 
 from __future__ import annotations
 
@@ -17,9 +17,20 @@ router = APIRouter(prefix="/api", tags=["meta"])
 
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
-    version: str = Field(examples=["1.0.0"])
+    version: str = Field(description="the package version (pyproject.toml)", examples=["0.1.0"])
     active_streams: int = Field(description="NDJSON streams being computed right now")
-    limits: dict[str, int]
+    limits: dict[str, int] = Field(description="every request limit (as GET /api/limits, values only)")
+
+
+class LimitOut(BaseModel):
+    value: int
+    description: str
+
+
+class LimitsOut(BaseModel):
+    limits: dict[str, LimitOut] = Field(description=(
+        "every request limit of this server, each set by LOSSLAB_<NAME> (e.g. LOSSLAB_MAX_STEPS); the "
+        "OpenAPI schema's maximum / maxItems and the 422s use the same numbers"))
 
 
 class SurfaceList(BaseModel):
@@ -35,7 +46,12 @@ class OptimizerList(BaseModel):
 async def health(request: Request) -> SafeJSONResponse:
     limits = request.app.state.settings.limits
     return SafeJSONResponse({"status": "ok", "version": request.app.version,
-                             "active_streams": request.app.state.active_streams, "limits": vars(limits)})
+                             "active_streams": request.app.state.active_streams, "limits": limits.model_dump()})
+
+
+@router.get("/limits", response_model=LimitsOut, summary="Every request limit, from the server's settings")
+async def limits(request: Request) -> SafeJSONResponse:
+    return SafeJSONResponse({"limits": request.app.state.settings.limits.public()})
 
 
 def _surface_catalogue() -> list[dict[str, Any]]:

@@ -54,9 +54,7 @@ def js_modules() -> tuple[str, ...]:
 async def index(request: Request) -> HTMLResponse:
     limits = request.app.state.settings.limits
     config = {"default_scene": DEFAULT_SCENE, "views": [{"key": k, "title": t} for k, t in VIEWS],
-              "limits": {"max_steps": limits.max_steps, "max_optimizers": limits.max_optimizers,
-                         "max_grid_n": limits.max_grid_n, "max_basin_n": limits.max_basin_n,
-                         "max_phase_n": limits.max_phase_n, "max_batch_work": limits.max_batch_work}}
+              "limits": limits.model_dump()}  # the numbers GET /api/limits publishes
     return templates.TemplateResponse(request, "index.html", {
         "config_json": json.dumps(config, separators=(",", ":")), "views": VIEWS, "modules": js_modules(),
         "plotly_version": plotly_version(), "version": request.app.version})

@@ -72,7 +72,7 @@ export class NetworkControls {
       if (input.value === "" || !Number.isFinite(v)) return this.render(this.cfg());
       apply(Math.min(max, Math.max(min, v)));
     });
-    intInput(e.n, (v) => this.edit("ndata", DEFAULTS.data, (s) => { s.n = v; }), 4, 5000);
+    intInput(e.n, (v) => this.edit("ndata", DEFAULTS.data, (s) => { s.n = v; }), 4, this.ctx.limits.max_dataset_n);
     intInput(e.dataSeed, (v) => this.edit("ndata", DEFAULTS.data, (s) => { s.seed = v; }), 0, 2 ** 32 - 1);
 
     e.hidden.addEventListener("change", () => this.edit("nmodel", DEFAULTS.model, (m) => { m.hidden = hiddenText(parseHidden(e.hidden.value)); }));
@@ -89,7 +89,7 @@ export class NetworkControls {
     });
     intInput(e.modelSeed, (v) => this.edit("nmodel", DEFAULTS.model, (m) => { m.seed = v; }), 0, 2 ** 32 - 1);
 
-    intInput(e.steps, (v) => this.up((d) => { d.nsteps = v; }), 1, Math.min(5000, this.ctx.limits?.max_steps ?? 5000));
+    intInput(e.steps, (v) => this.up((d) => { d.nsteps = v; }), 1, this.ctx.limits.max_network_steps);
     options(e.batch, BATCHES.map((b) => [b, b ? String(b) : "full batch"]));
     e.batch.addEventListener("change", () => this.up((d) => { d.nbatch = Number(e.batch.value); }));
     options(e.sharp, SHARP_EVERY.map((k) => [k, k ? `${k} steps` : "off"]));
