@@ -29,14 +29,14 @@ SEED_MAX = 2**32 - 1
 RUN_STEP_COST = 500  # one 2D optimizer step in multiply-adds (gradient, value, update), for pricing
 DEFAULT_VARY = {"network": ["init", "data", "shuffle"], "run": ["noise"]}
 
-EXAMPLE = {
+EXAMPLE = {  # small on purpose: /docs "Try it out" and the schema fuzzer run it for real
     "base": {"kind": "network", "request": {
-        "dataset": {"name": "moons", "n": 200}, "model": {"hidden": [8, 8]},
-        "optimizers": [{"name": "momentum", "lr": 0.1, "momentum": 0.9}], "steps": 300}},
-    "axes": [{"path": "optimizers.0.lr", "range": {"min": 0.001, "max": 3.0, "n": 20, "log": True}},
-             {"path": "optimizers.0.momentum", "values": [0.0, 0.5, 0.9, 0.99]}],
-    "seeds": {"count": 5, "vary": ["init", "data", "shuffle"]},
-    "target_loss": 0.05,
+        "dataset": {"name": "moons", "n": 100}, "model": {"hidden": [8, 8]},
+        "optimizers": [{"name": "momentum", "lr": 0.1, "momentum": 0.9}], "steps": 50}},
+    "axes": [{"path": "optimizers.0.lr", "range": {"min": 0.01, "max": 3.0, "n": 3, "log": True}},
+             {"path": "optimizers.0.momentum", "values": [0.0, 0.9]}],
+    "seeds": {"count": 2, "vary": ["init", "data", "shuffle"]},
+    "target_loss": 0.3,
 }
 
 

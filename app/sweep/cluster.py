@@ -42,6 +42,25 @@ class SweepCluster:
             log.info("sweeps: Dask client of %s", self._client.scheduler.address)
             return self._client
 
+    def warm(self) -> None:
+        """Start connecting (or the LocalCluster) in the background, so the first sweep finds it ready."""
+        if self._client is None and not self._lock.locked():
+            threading.Thread(target=self._warm, name="losslab-dask-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self.client()
+        except Exception as exc:  # the next sweep reports it properly
+            log.warning("sweeps: starting Dask failed: %s", exc)
+
+    def status(self) -> dict[str, Any]:
+        """What the cluster looks like now, without waiting for it."""
+        client = self._client
+        if client is None or self._lock.locked():
+            return {"ready": False, "scheduler": self.address, "workers": []}
+        workers = sorted(client.scheduler_info(n_workers=-1).get("workers", {}))
+        return {"ready": True, "scheduler": client.scheduler.address, "workers": workers}
+
     def n_workers(self) -> int:
         return max(1, len(self.client().scheduler_info(n_workers=-1).get("workers", {})))
 

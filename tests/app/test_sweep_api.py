@@ -132,3 +132,10 @@ def test_a_disconnect_cancels_the_remaining_tasks(client):
     while sweep_tasks(client) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert sweep_tasks(client) == []
+
+
+def test_cluster_status_lists_the_workers_that_computed(client):
+    client.post("/api/sweep", json=SWEEP)  # the cluster is up after a sweep
+    status = client.get("/api/sweep/cluster").json()
+    assert status["ready"] is True and status["scheduler"].startswith("tcp://127.0.0.1:")
+    assert len(status["workers"]) >= 1 and all(w.startswith("tcp://127.0.0.1:") for w in status["workers"])

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
 from app.api.errors_doc import ERRORS
 from app.compute import compute
@@ -37,6 +38,20 @@ STREAM_DOC = {200: {"content": {"application/x-ndjson": {"example": (
     '{"type":"done","meta":{"cells":80,"trainings":400,"seconds":3.2,"tasks":12,"workers":[...]}}\n')}},
     "description": "NDJSON: a meta line, one cell line per cell as it completes (any order), then a done line "
                    "(or an error line); a stream without a done line was cut off"}}
+
+
+class ClusterStatus(BaseModel):
+    ready: bool = Field(description="the Dask client is connected (a local cluster has started)")
+    scheduler: str | None = Field(description="scheduler address (null until a local cluster has started)")
+    workers: list[str] = Field(description="addresses of the connected workers")
+
+
+@router.get("/sweep/cluster", response_model=ClusterStatus,
+            summary="The Dask cluster behind sweeps; starts connecting (or the local cluster) in the background")
+async def sweep_cluster(request: Request) -> SafeJSONResponse:
+    cluster = request.app.state.sweeps
+    cluster.warm()
+    return SafeJSONResponse(await anyio.to_thread.run_sync(cluster.status))
 
 
 async def _start(body: SweepRequest, request: Request) -> tuple[Plan, SweepRun]:

@@ -45,6 +45,7 @@ class SweepView {
     root.querySelector("[data-goto=networks]")?.addEventListener("click", (ev) => {
       ev.preventDefault(); this.store.update((d) => { d.view = "networks"; });
     });
+    getJSON("/api/sweep/cluster").catch(() => null); // warm the Dask workers up before the first sweep
     getJSON("/api/network/datasets").then((net) => { this.net = net; this.render(); })
       .catch((err) => ctx.ui.error(`Could not load the network catalogue: ${err.message}`));
     this.store.subscribe((s) => { if (s.view === "sweep" && this.net) this.render(); });
