@@ -10,7 +10,9 @@ Surfaces may be given as a name (`"himmelblau"`), a `(name, params)` pair
 Optimizers likewise: `"adam"`, `("adam", {"lr": 0.1})` or `{"name": "adam", "lr": 0.1}`,
 alone or in a list. A schedule is a name, a pair or a dict; noise is σ, `(σ, seed)` or a dict.
 Nulls in a response (non-finite numbers) become NaN in the arrays. Any 4xx/5xx raises
-`ApiError(status, detail)` whose message is the API's own.
+`ApiError(status, detail)` whose message is the API's own; a 503 (the server's compute queue is
+full) is first retried after its Retry-After, `busy_retries` times. A stream that ends without its
+`done` line raises `TruncatedStream`.
 
 Requires httpx. To talk to an app in-process (tests, notebooks), pass an httpx client:
 `Client(http=starlette.testclient.TestClient(app))`, or use `Client.for_app(app)`.
@@ -39,6 +41,11 @@ class ApiError(Exception):
 
 class StreamError(ApiError):
     """An `{"type": "error"}` line inside a stream that had started fine (status is the stream's, 200)."""
+
+
+class TruncatedStream(StreamError):
+    """A stream that ended without its `done` line (a server fault or a broken connection cut it
+    off): what was received is incomplete."""
 
 
 def format_detail(detail: Any) -> str:
@@ -208,8 +215,9 @@ class Client:
     """
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000", timeout: float = 60.0,
-                 http: httpx.Client | None = None) -> None:
+                 http: httpx.Client | None = None, busy_retries: int = 3) -> None:
         self._owns = http is None
+        self.busy_retries = busy_retries
         self.http = http if http is not None else httpx.Client(base_url=base_url, timeout=timeout)
 
     @classmethod
@@ -244,14 +252,26 @@ class Client:
             detail = response.text
         raise ApiError(response.status_code, detail)
 
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request; a 503 is retried after its Retry-After (at most 30 s), `busy_retries` times."""
+        import time
+
+        for attempt in range(self.busy_retries + 1):
+            response = self.http.request(method, path, **kwargs)
+            if response.status_code != 503 or attempt == self.busy_retries:
+                return response
+            retry = response.headers.get("retry-after", "1")
+            time.sleep(min(30.0, max(0.0, float(retry) if retry.isdigit() else 1.0)))
+        raise AssertionError("unreachable")
+
     def get(self, path: str) -> Any:
-        response = self.http.get(path)
+        response = self._send("GET", path)
         self._raise_for(response)
         return response.json()
 
     def post(self, path: str, body: Mapping[str, Any]) -> Any:
         """POST any endpoint (e.g. `/api/basins`) and return the parsed JSON."""
-        response = self.http.post(path, json=dict(body))
+        response = self._send("POST", path, json=dict(body))
         self._raise_for(response)
         return response.json()
 
@@ -295,20 +315,36 @@ class Client:
         """Yield the NDJSON lines of `/api/run/stream` as dicts (chunks with numpy arrays).
 
         Stopping the iteration early (break, or closing the generator) closes the connection,
-        which stops the server's computation. An in-band error line raises `StreamError`.
+        which stops the server's computation. An in-band error line raises `StreamError`; a
+        stream that ends without its `done` line (cut off) raises `TruncatedStream`.
         """
         body = run_body(surface, optimizers, start, steps, schedule, noise)
-        with self.http.stream("POST", "/api/run/stream", json=body) as response:
+        yield from self.stream_lines("/api/run/stream", body, chunk_arrays)
+
+    def stream_lines(self, path: str, body: Mapping[str, Any], convert=lambda line: line) -> Iterator[dict[str, Any]]:
+        """The NDJSON lines of any streaming endpoint, each passed through `convert`."""
+        with self.http.stream("POST", path, json=dict(body)) as response:
             if response.status_code >= 400:
                 response.read()
                 self._raise_for(response)
-            for raw in response.iter_lines():
-                if not raw.strip():
-                    continue
-                line = json.loads(raw)
-                if line.get("type") == "error":
-                    raise StreamError(response.status_code, line.get("detail"))
-                yield chunk_arrays(line)
+            done = False
+            try:
+                for raw in response.iter_lines():
+                    if not raw.strip():
+                        continue
+                    try:
+                        line = json.loads(raw)
+                    except ValueError:  # a line cut in the middle
+                        break
+                    if line.get("type") == "error":
+                        raise StreamError(response.status_code, line.get("detail"))
+                    done = done or line.get("type") == "done"
+                    yield convert(line)
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                raise TruncatedStream(response.status_code, f"the stream was cut off: {exc}") from exc
+            if not done:
+                raise TruncatedStream(response.status_code,
+                                      "the stream ended without its done line: the result is incomplete")
 
     def stream_run(self, surface, optimizers, start=None, steps: int = 200, schedule=None,
                    noise=None) -> RunResult:

@@ -17,9 +17,19 @@ log = logging.getLogger("losslab")
 class EngineInputError(ValueError):
     """Raised by routes for input the schema could not catch (e.g. a limit set in settings)."""
 
-    def __init__(self, loc: list[str | int], message: str) -> None:
+    def __init__(self, loc: list[str | int], message: str, kind: str = "value_error",
+                 extra: dict | None = None) -> None:
         super().__init__(message)
-        self.loc, self.message = loc, message
+        self.loc, self.message, self.kind, self.extra = loc, message, kind, extra or {}
+
+
+class Busy(Exception):
+    """The compute queue is full (app/compute.py): answered at once as 503 with Retry-After."""
+
+    def __init__(self, retry_after: int, backlog: float) -> None:
+        super().__init__(f"the server is busy: about {backlog:.0f} s of work is queued per worker; "
+                         f"retry in {retry_after} s")
+        self.retry_after = retry_after
 
 
 def engine_call(work):
@@ -32,8 +42,10 @@ def engine_call(work):
         raise EngineInputError(["body"], str(exc)) from exc
 
 
-def unprocessable(loc: list[str | int], message: str) -> JSONResponse:
-    return SafeJSONResponse({"detail": [{"loc": loc, "msg": message, "type": "value_error"}]}, status_code=422)
+def unprocessable(loc: list[str | int], message: str, kind: str = "value_error",
+                  extra: dict | None = None) -> JSONResponse:
+    error = {"loc": loc, "msg": message, "type": kind, **(extra or {})}
+    return SafeJSONResponse({"detail": [error]}, status_code=422)
 
 
 # Prebuilt bytes: answering a failure must not be able to fail itself.
@@ -49,7 +61,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EngineInputError)
     async def _engine_input(_: Request, exc: EngineInputError) -> Response:
         try:
-            return unprocessable(exc.loc, exc.message)
+            return unprocessable(exc.loc, exc.message, exc.kind, exc.extra)
         except Exception:  # noqa: BLE001 - the answer must never fail
             return Response(INVALID_INPUT, status_code=422, media_type="application/json")
 
@@ -63,6 +75,11 @@ def install_error_handlers(app: FastAPI) -> None:
         except Exception:  # noqa: BLE001 - e.g. an echoed input too deep to copy
             log.exception("could not render a validation error")
             return Response(INVALID_INPUT, status_code=422, media_type="application/json")
+
+    @app.exception_handler(Busy)
+    async def _busy(_: Request, exc: Busy) -> Response:
+        return SafeJSONResponse({"detail": str(exc), "retry_after": exc.retry_after}, status_code=503,
+                                headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

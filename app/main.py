@@ -26,6 +26,7 @@ from fastapi_offline import FastAPIOffline
 
 from app import limits as request_limits
 from app.api import routes as routes_package
+from app.cli import limit_malloc_arenas
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.responses import SafeJSONResponse
@@ -39,6 +40,9 @@ DESCRIPTION = """See how optimizers move on loss surfaces.
 Exact surfaces (analytic or symbolic derivatives), optimizers with `torch.optim`'s exact
 semantics, the closed-form theory of the quadratic case, and trajectories streamed as NDJSON.
 Non-finite numbers are sent as `null`; bad input is a 422 naming the field; a body over 1 MiB is a 413.
+Every request is priced before it runs: one over the compute budget is a 422 that says by how much
+and what to lower; when the compute queue is full the answer is a 503 with `Retry-After` (retry
+then). An NDJSON stream ends with a `done` (or `error`) line: one that ends without it was cut off.
 """
 
 
@@ -83,4 +87,5 @@ def _headers_outermost(app: FastAPI) -> None:
 
 
 __all__ = ["RequestValidationError", "create_app"]
+limit_malloc_arenas()  # every entry point (uvicorn app.main:app too): see app/cli.py
 app = create_app()

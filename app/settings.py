@@ -68,6 +68,41 @@ def _limit(name: str) -> Any:
     return Field(default, ge=1, description=description)
 
 
+# name -> (default, description): the cost-aware budget (app/cost.py) and back-pressure
+# (app/compute.py), in seconds of one compute worker; the cost_* constants are the engine's,
+# calibrated on the reference machine (bench/worst.py lists the worst accepted request of each endpoint)
+BUDGET_FIELDS: dict[str, tuple[float, str]] = {
+    "max_request_seconds": (5.0, "estimated compute seconds of one request (a 422 above says by how much)"),
+    "max_queue_seconds": (6.0, "estimated seconds of admitted work per worker before a 503 with Retry-After"),
+    "cost_update_seconds": (2.2e-5, "cost estimate: one optimizer update in the lockstep runner"),
+    "cost_output_seconds": (5e-7, "cost estimate: one iterate (or grid value) shaped and serialized"),
+    "cost_batch_step_seconds": (1e-4, "cost estimate: the fixed part of one batched update"),
+    "cost_batch_point_seconds": (1.5e-7, "cost estimate: one point of one batched update"),
+    "cost_mac_seconds": (2e-10, "cost estimate: one multiply-add of network training"),
+    "cost_compile_seconds": (1.0, "cost estimate: compiling a formula not seen before"),
+}
+
+
+class Budget(BaseModel):
+    """The budget and cost constants, a frozen view of the settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_request_seconds: float = BUDGET_FIELDS["max_request_seconds"][0]
+    max_queue_seconds: float = BUDGET_FIELDS["max_queue_seconds"][0]
+    cost_update_seconds: float = BUDGET_FIELDS["cost_update_seconds"][0]
+    cost_output_seconds: float = BUDGET_FIELDS["cost_output_seconds"][0]
+    cost_batch_step_seconds: float = BUDGET_FIELDS["cost_batch_step_seconds"][0]
+    cost_batch_point_seconds: float = BUDGET_FIELDS["cost_batch_point_seconds"][0]
+    cost_mac_seconds: float = BUDGET_FIELDS["cost_mac_seconds"][0]
+    cost_compile_seconds: float = BUDGET_FIELDS["cost_compile_seconds"][0]
+
+
+def _budget(name: str) -> Any:
+    default, description = BUDGET_FIELDS[name]
+    return Field(default, gt=0, description=description)
+
+
 class Settings(BaseSettings):
     """Every setting, each from LOSSLAB_<NAME> (e.g. LOSSLAB_MAX_STEPS, LOSSLAB_CORS_ORIGINS)."""
 
@@ -87,6 +122,14 @@ class Settings(BaseSettings):
     max_sweep_work: int = _limit("max_sweep_work")
     max_sweep_cells: int = _limit("max_sweep_cells")
     max_sweep_seeds: int = _limit("max_sweep_seeds")
+    max_request_seconds: float = _budget("max_request_seconds")
+    max_queue_seconds: float = _budget("max_queue_seconds")
+    cost_update_seconds: float = _budget("cost_update_seconds")
+    cost_output_seconds: float = _budget("cost_output_seconds")
+    cost_batch_step_seconds: float = _budget("cost_batch_step_seconds")
+    cost_batch_point_seconds: float = _budget("cost_batch_point_seconds")
+    cost_mac_seconds: float = _budget("cost_mac_seconds")
+    cost_compile_seconds: float = _budget("cost_compile_seconds")
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS; empty = closed")
     log_level: str = Field("info", description="level of the 'losslab' logger")
     # Stream chunks are cut every 64 steps, not by the clock: the same request then gives the same
@@ -102,6 +145,10 @@ class Settings(BaseSettings):
     @property
     def limits(self) -> Limits:
         return Limits(**{k: getattr(self, k) for k in LIMIT_FIELDS})
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(**{k: getattr(self, k) for k in BUDGET_FIELDS})
 
     @property
     def cors_origin_list(self) -> tuple[str, ...]:

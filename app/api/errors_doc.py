@@ -13,5 +13,8 @@ class ErrorDetail(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorDetail, "description": "request body over the size limit (1 MiB)"},
-    422: {"model": ErrorDetail, "description": "invalid input: the message names the field and allowed values"},
+    422: {"model": ErrorDetail, "description": "invalid input: the message names the field and allowed values; "
+                                               "a request over the compute budget says by how much and what to lower"},
+    503: {"model": ErrorDetail, "description": "the compute queue is full: retry after the `Retry-After` header's "
+                                               "seconds"},
 }

@@ -27,7 +27,7 @@ from engine.run import Noise
 from engine.schedules import REGISTRY as SCHEDULES
 from engine.schedules import Schedule, make_schedule
 from engine.surfaces import Surface
-from engine.surfaces.resolve import surface_from_ref, surface_names
+from engine.surfaces.resolve import check_custom_ref, surface_from_ref, surface_names
 
 Coordinate = Annotated[float, Field(ge=-1e6, le=1e6)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="a point [x, y]")]
@@ -78,19 +78,21 @@ class SurfaceRef(Strict):
                                          "whose msg starts with 'column N: ')")
     domain: Domain | None = Field(default=None, description="plot domain; defaults to the surface's own")
     _surface: Surface | None = PrivateAttr(default=None)
+    _nominal_start: tuple[float, float] | None = PrivateAttr(default=None)
 
     @field_validator("expr")
     @classmethod
-    def _parse_expr(cls, expr: str | None, info: ValidationInfo) -> str | None:
-        # parse here (cached per text) so a bad formula's 422 sits at loc [..., "surface", "expr"]
-        # and its msg starts with "column N: " (no pydantic "Value error, " prefix)
+    def _check_expr(cls, expr: str | None, info: ValidationInfo) -> str | None:
+        # cheap syntax/whitelist/size checks only (no sympy): a bad formula's 422 sits at loc
+        # [..., "surface", "expr"] and its msg starts with "column N: " (no "Value error, " prefix).
+        # Compiling is `compile()`, which routes run in a compute worker (app.compute.prepare).
         if expr is None or info.data.get("name") != "custom":
             return expr
-        from engine.surfaces.formula_compile import compile_formula
+        from engine.surfaces.formula import check_formula
         from engine.surfaces.formula_limits import FormulaError
 
         try:
-            compile_formula(expr)
+            check_formula(expr)
         except FormulaError as exc:
             raise PydanticCustomError("formula_error", str(exc), {"column": exc.column}) from None
         return expr
@@ -99,17 +101,65 @@ class SurfaceRef(Strict):
     def _build(self) -> SurfaceRef:
         if self.name not in surface_names():
             raise ValueError(f"unknown surface '{self.name}'; allowed: {', '.join(surface_names())}")
-        try:
-            self._surface = surface_from_ref(self.name, self.params, self.expr,
-                                             self.domain.as_tuple() if self.domain else None)
-        except ImportError as exc:  # a build without the formula module: a 422 that says so, not a 500
-            raise ValueError(f"surface '{self.name}' is not available in this build ({exc})") from exc
+        if self.name == "custom":  # compiled later, off the event loop
+            check_custom_ref(self.params, self.expr)
+            try:
+                from engine.surfaces.custom import check_domain
+            except ImportError as exc:  # a build without the formula module: a 422 that says so, not a 500
+                raise ValueError(f"surface 'custom' is not available in this build ({exc})") from exc
+            check_domain(self._domain())
+            return self
+        self._surface = surface_from_ref(self.name, self.params, self.expr, self._domain())
         return self
+
+    def _domain(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        return self.domain.as_tuple() if self.domain else None
+
+    @property
+    def compiled(self) -> bool:
+        return self._surface is not None
+
+    def compile(self) -> Surface:
+        """Build the surface (for a formula: parse, differentiate, compile; up to a second, so run
+        it in a compute worker). Raises FormulaError / ValueError."""
+        if self._surface is None:
+            self._surface = surface_from_ref(self.name, self.params, self.expr, self._domain())
+        return self._surface
+
+    def fix_start(self, start: list[float] | None) -> list[float] | None:
+        """After compiling: a start defaulted from the nominal one becomes the surface's own."""
+        if self._nominal_start is not None and start == list(self._nominal_start):
+            return list(self.compile().default_start)
+        return start
 
     @property
     def surface(self) -> Surface:
-        assert self._surface is not None
+        if self._surface is None:
+            return _PendingCustom(self)  # type: ignore[return-value]
         return self._surface
+
+
+class _PendingCustom:
+    """A formula surface not compiled yet: its domain is known without sympy, and its default
+    start is the nominal one (20% in from the corner) until it is compiled, when
+    `SurfaceRef.fix_start` moves a request's defaulted start to the formula's own (a finite
+    point); anything else compiles it (routes compile first, in a worker: app.compute.prepare)."""
+
+    def __init__(self, ref: SurfaceRef) -> None:
+        from engine.surfaces.custom import check_domain
+
+        self._ref = ref
+        self.default_domain = self.domain = check_domain(ref._domain())
+
+    @property
+    def default_start(self) -> tuple[float, float]:
+        from engine.surfaces.custom import default_start
+
+        self._ref._nominal_start = default_start(self.domain)
+        return self._ref._nominal_start
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ref.compile(), name)
 
 
 def _hyperparameter_fields() -> dict[str, Any]:

@@ -59,7 +59,7 @@ class CustomSurface(Surface):
         """20% in from the left, 20% down from the top; if f or ∇f is not finite there (log(x) at
         x < 0), the nearest point of a 41 × 41 grid of the domain where both are finite."""
         (xlo, xhi), (ylo, yhi) = self.default_domain
-        nominal = np.array([xlo + 0.2 * (xhi - xlo), yhi - 0.2 * (yhi - ylo)])
+        nominal = np.array(default_start(self.default_domain))
         gx, gy = np.meshgrid(np.linspace(xlo, xhi, 41)[1:-1], np.linspace(ylo, yhi, 41)[1:-1])
         pts = np.vstack([nominal, np.column_stack([gx.ravel(), gy.ravel()])])
         with np.errstate(all="ignore"):
@@ -114,6 +114,12 @@ def make_custom(expr: str, domain: Any = None) -> CustomSurface:
     a bad domain.
     """
     return CustomSurface(expr, domain)
+
+
+def default_start(domain: Domain) -> tuple[float, float]:
+    """20% in from the left and 20% down from the top of the domain."""
+    (xlo, xhi), (ylo, yhi) = domain
+    return (xlo + 0.2 * (xhi - xlo), yhi - 0.2 * (yhi - ylo))
 
 
 def check_domain(domain: Any) -> Domain:

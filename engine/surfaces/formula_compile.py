@@ -148,6 +148,12 @@ def compile_formula(text: str) -> CompiledFormula:
     return result
 
 
+def is_cached(text: str | None) -> bool:
+    """Whether `text` was compiled (or rejected) already: compiling it again costs nothing."""
+    with _BY_TEXT.lock:
+        return text in _BY_TEXT.data
+
+
 def clear_cache() -> None:
     _BY_TEXT.clear()
     _BY_EXPR.clear()

@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from app.api.errors_doc import ERRORS
-from app.compute import compute_json
+from app.compute import admitted_json
+from app.cost import basins_cost, phase_cost, tune_cost
 from app.errors import engine_call
 from app.responses import SafeJSONResponse
 from app.schemas.analysis import (
@@ -57,18 +58,18 @@ def _tune(body: TuneRequest) -> dict[str, Any]:
              summary="Basins of attraction: label every start of an n×n grid by the minimum it reaches")
 async def basins_route(body: BasinsRequest, request: Request) -> SafeJSONResponse:
     body.check_limits(request.app.state.settings.limits)
-    return await compute_json(engine_call, lambda: _basins(body))
+    return await admitted_json(request, body, "basins", basins_cost, engine_call, lambda: _basins(body))
 
 
 @router.post("/phase", response_model=PhaseResponse, responses=ERRORS,
              summary="Phase diagram over two hyperparameters, all cells as one batch, with the theory overlay")
 async def phase_route(body: PhaseRequest, request: Request) -> SafeJSONResponse:
     body.check_limits(request.app.state.settings.limits)
-    return await compute_json(engine_call, lambda: _phase(body))
+    return await admitted_json(request, body, "phase", phase_cost, engine_call, lambda: _phase(body))
 
 
 @router.post("/tune", response_model=TuneResponse, responses=ERRORS,
              summary="Fair tuning: the same lr budget for every optimizer; best lr, its run and the loss-vs-lr curve")
 async def tune_route(body: TuneRequest, request: Request) -> SafeJSONResponse:
     body.check_limits(request.app.state.settings.limits)
-    return await compute_json(engine_call, lambda: _tune(body))
+    return await admitted_json(request, body, "tune", tune_cost, engine_call, lambda: _tune(body))

@@ -1,8 +1,9 @@
 """POST /api/formula: check a user-typed f(x, y) and show its exact derivatives (the page's formula box).
 
 The text goes through the engine's safe parser (an AST whitelist; never eval or sympify) and is
-differentiated symbolically; compiled formulas are cached per text, so the page can call this as the
-user types. A rejected formula is a 422 whose detail names the 1-based column of the offending part.
+differentiated symbolically in a compute worker, admitted like any other work (503 when the queue
+is full); compiled formulas are cached per text, so the page can call this as the user types.
+A rejected formula is a 422 whose detail names the 1-based column of the offending part.
 The same formula is used elsewhere as the surface reference
 `{"name": "custom", "expr": "...", "domain": {"x": [lo, hi], "y": [lo, hi]}}`.
 """
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from app.api.errors_doc import ERRORS
+from app.compute import admit, compute_json
 from app.errors import unprocessable
 from app.responses import SafeJSONResponse
 from app.schemas.common import Domain, Strict
@@ -110,12 +111,20 @@ def _describe(expr: str, domain) -> dict[str, Any]:
              responses={**ERRORS, 422: {"model": FormulaError422,
                                         "description": "a rejected formula: `column` points at the offending part"}},
              summary="Check a formula f(x, y) and return its exact derivatives (or a 422 naming the column)")
-async def formula(body: FormulaRequest) -> SafeJSONResponse:
+async def formula(body: FormulaRequest, request: Request) -> SafeJSONResponse:
+    from engine.surfaces.formula import check_formula
+    from engine.surfaces.formula_compile import is_cached
     from engine.surfaces.formula_limits import FormulaError
 
     domain = body.domain.as_tuple() if body.domain else None
+    limits = request.app.state.settings.budget
     try:
-        return SafeJSONResponse(await run_in_threadpool(_describe, body.expr, domain))
+        check_formula(body.expr)  # cheap checks on the loop; compiling goes through the compute queue
+        ticket = admit(0.0 if is_cached(body.expr) else limits.cost_compile_seconds, limits)
+        try:
+            return await compute_json(_describe, body.expr, domain)
+        finally:
+            ticket.release()
     except FormulaError as exc:
         return SafeJSONResponse({"detail": [{
             "loc": ["body", "expr"], "msg": str(exc), "type": "formula_error",

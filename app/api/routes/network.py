@@ -17,9 +17,11 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from app.api.errors_doc import ERRORS
-from app.compute import compute, compute_json
+from app.compute import admitted_json, compute, prepare
+from app.cost import network_cost
 from app.errors import EngineInputError, engine_call
 from app.responses import SafeJSONResponse, dumps
 from app.schemas.network import MAX_WORK, NetworkTrainRequest
@@ -41,7 +43,8 @@ STREAM_DOC = {200: {"content": {"application/x-ndjson": {"example": (
     "description": "NDJSON: a meta line (the response's header fields), chunk lines per run as training "
                    "progresses (joining a run's chunks gives its steps, loss, accuracy and sharpness arrays of "
                    "/api/network/train), then a done line with statuses, final values, plane and decision grids; "
-                   "or an error line {type: error, detail}."}}
+                   "or an error line {type: error, detail}. A stream that ends without a done or error line was "
+                   "cut off (a server fault or a broken connection): treat what arrived as truncated."}}
 
 
 class NetworkCatalogue(BaseModel):
@@ -207,7 +210,7 @@ async def network_datasets() -> SafeJSONResponse:
              summary="Train a small MLP with 1–12 optimizers; curves, sharpness, landscape plane, decision grids")
 async def network_train(body: NetworkTrainRequest, request: Request) -> SafeJSONResponse:
     body.check_limits(request.app.state.settings.limits)
-    return await compute_json(engine_call, lambda: _compute(body))
+    return await admitted_json(request, body, "network", _network_cost, engine_call, lambda: _compute(body))
 
 
 @router.post("/network/train/stream", responses={**ERRORS, **STREAM_DOC}, response_class=StreamingResponse,
@@ -215,6 +218,7 @@ async def network_train(body: NetworkTrainRequest, request: Request) -> SafeJSON
 async def network_train_stream(body: NetworkTrainRequest, request: Request) -> StreamingResponse:
     settings = request.app.state.settings
     body.check_limits(settings.limits)
+    ticket = await prepare(request, body, "network", _network_cost)
     stop = threading.Event()
     chunk_steps = max(1, min(settings.stream_chunk_steps, ceil(body.steps / 20)))
     parts = _stream_parts(body, stop, chunk_steps)
@@ -235,5 +239,11 @@ async def network_train_stream(body: NetworkTrainRequest, request: Request) -> S
         finally:
             stop.set()  # a disconnect cancels this generator: the engine stops at its next chunk
             request.app.state.active_streams -= 1
+            ticket.release()
 
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
+    # the background task releases the estimate too if the stream never starts (idempotent)
+    return StreamingResponse(lines(), media_type="application/x-ndjson", background=BackgroundTask(ticket.release))
+
+
+def _network_cost(body: NetworkTrainRequest, _ev, limits) -> float:
+    return network_cost(body, limits)

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from app.api.errors_doc import ERRORS
-from app.compute import compute, compute_json
+from app.compute import admitted_json, compute, prepare
+from app.cost import run_cost
 from app.responses import SafeJSONResponse, dumps
 from app.schemas.runs import RunRequest, RunResponse, header, run_out
 from engine.details import run_details
@@ -24,7 +26,9 @@ STREAM_DOC = {200: {"content": {"application/x-ndjson": {"example": (
     '{"type":"chunk","run":0,"offset":0,"path":[[-4,2],...],"loss":[...],"grad_norm":[...],"lr":[...]}\n'
     '{"type":"done","runs":[{"status":"converged","steps_taken":200,"measured_rate":0.97}]}\n')}},
     "description": "NDJSON: a meta line, chunk lines in order per run (lr[k] is the lr of the update that "
-                   "produced path[k], so a run's first chunk has one lr fewer), then a done (or error) line."}}
+                   "produced path[k], so a run's first chunk has one lr fewer), then a done (or error) line. "
+                   "A stream that ends without a done or error line was cut off (a server fault or a broken "
+                   "connection): treat what arrived as truncated, not as a finished run."}}
 
 
 def _compute(body: RunRequest) -> dict:
@@ -42,14 +46,15 @@ def _compute(body: RunRequest) -> dict:
 
 @router.post("/run", response_model=RunResponse, responses=ERRORS,
              summary="Run 1–12 optimizers from one start; paths, losses, gradient norms, lrs and theory")
-async def run(body: RunRequest) -> SafeJSONResponse:
-    return await compute_json(_compute, body)
+async def run(body: RunRequest, request: Request) -> SafeJSONResponse:
+    return await admitted_json(request, body, "run", run_cost, _compute, body)
 
 
 @router.post("/run/stream", responses={**ERRORS, **STREAM_DOC}, response_class=StreamingResponse,
              summary="The same run streamed as NDJSON while it computes")
 async def run_stream(body: RunRequest, request: Request) -> StreamingResponse:
     settings = request.app.state.settings
+    ticket = await prepare(request, body, "run/stream", run_cost)
     opts = [spec.optimizer for spec in body.optimizers]
     stop = threading.Event()
     chunks = iterate_runs(body.surface.surface, opts, body.start, body.steps, body.schedule.schedule,
@@ -79,8 +84,10 @@ async def run_stream(body: RunRequest, request: Request) -> StreamingResponse:
         finally:
             stop.set()  # a disconnect cancels this generator: the engine stops at its next step
             request.app.state.active_streams -= 1
+            ticket.release()
 
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
+    # the background task releases the estimate too if the stream never starts (idempotent)
+    return StreamingResponse(lines(), media_type="application/x-ndjson", background=BackgroundTask(ticket.release))
 
 
 def _with_rates(final: list[dict], body: RunRequest, opts, paths: list[list]) -> list[dict]:

@@ -6,9 +6,10 @@ some params (Rosenbrock's minimum is (a, a²)), so the page asks here for the cu
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app.api.errors_doc import ERRORS
+from app.compute import admitted_json
 from app.responses import SafeJSONResponse
 from app.schemas.common import Strict, SurfaceRef
 
@@ -22,5 +23,5 @@ class SurfaceInfoRequest(Strict):
 
 @router.post("/surface", responses=ERRORS,
              summary="One surface at the given params: name, title, formula, params, domain, minima, saddles, maxima")
-async def surface_info(body: SurfaceInfoRequest) -> SafeJSONResponse:
-    return SafeJSONResponse(body.surface.surface.describe())
+async def surface_info(body: SurfaceInfoRequest, request: Request) -> SafeJSONResponse:
+    return await admitted_json(request, body, "surface", None, lambda: body.surface.surface.describe())

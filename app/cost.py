@@ -1,0 +1,183 @@
+"""What a request will cost, in estimated seconds of one compute worker, before it runs.
+
+The estimate follows what the engine really does: a lockstep run takes `steps` rounds of one
+gradient call on k points plus k optimizer updates; a batched runner (basins, phase, tune) takes
+`steps` rounds of a gradient and a value call on N points plus one vectorized update; a network
+costs its multiply-adds (`NetworkTrainRequest.work`). The price of a gradient call is measured
+on the surface itself, once per surface (a formula can be 100× a quadratic): the best of three
+timings at 1 and at 1024 points gives a fixed part and a per-point part. The engine constants
+(one optimizer update, one batched point-update, one multiply-add) are settings, calibrated on
+the reference machine by `bench/load.py --calibrate`.
+
+A request over `max_request_seconds` is a 422 that says by how much and what to lower
+(`check_budget`); the estimate also sizes the compute queue (app/compute.py).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.errors import EngineInputError
+from app.settings import Budget
+
+_PROBE_SMALL = np.array([[0.3, -0.7]])
+_PROBE_LARGE = np.random.default_rng(0).uniform(-2.0, 2.0, size=(1024, 2))
+
+
+@dataclass(frozen=True)
+class EvalCost:
+    """Seconds of one gradient (or Hessian) call on n points: fixed + n × per_point."""
+
+    grad_fixed: float
+    grad_point: float
+    hess_fixed: float
+    hess_point: float
+
+    def grad(self, n: float) -> float:
+        return self.grad_fixed + n * self.grad_point
+
+    def hessian(self, n: float) -> float:
+        return self.hess_fixed + n * self.hess_point
+
+
+class _Measured:
+    """Per-surface measurements, bounded (an LRU of 256 surfaces; a formula's is keyed by its text)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def peek(self, key: Any) -> EvalCost | None:
+        with self.lock:
+            return self.data.get(key)
+
+    def get(self, key: Any, surface) -> EvalCost:
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        value = measure(surface)
+        with self.lock:
+            self.data[key] = value
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+        return value
+
+
+_MEASURED = _Measured()
+
+
+def _best(fn, points: np.ndarray) -> float:
+    best = math.inf
+    with np.errstate(all="ignore"):
+        for _ in range(3):
+            began = time.perf_counter()
+            fn(points)
+            best = min(best, time.perf_counter() - began)
+    return best
+
+
+def measure(surface) -> EvalCost:
+    """Time the surface's gradient and Hessian at 1 and 1024 points (a few ms; run in a worker)."""
+    out = []
+    for fn in (surface.grad, surface.hessian):
+        small, large = _best(fn, _PROBE_SMALL), _best(fn, _PROBE_LARGE)
+        out += [small, max(0.0, large - small) / (len(_PROBE_LARGE) - 1)]
+    return EvalCost(*out)
+
+
+def _key(ref) -> Any:
+    return ("custom", ref.expr) if ref.name == "custom" else (ref.name, tuple(sorted(ref.params.items())))
+
+
+def surface_cost(ref) -> EvalCost:
+    """The measured cost of a compiled SurfaceRef's surface (cached per name and params, or text)."""
+    return _MEASURED.get(_key(ref), ref.surface)
+
+
+def cached_surface_cost(ref) -> EvalCost | None:
+    """The measurement if there is one already (no work: callable on the event loop)."""
+    return _MEASURED.peek(_key(ref))
+
+
+# ---- per endpoint ---------------------------------------------------------------------------------
+
+def lockstep(ev: EvalCost, limits: Budget, k: int, steps: int, newton: bool) -> float:
+    """k optimizers in lockstep from one start (`iterate_runs`), plus f and |∇f| of every iterate."""
+    per_step = ev.grad(k) + (ev.hessian(k) if newton else 0.0) + k * limits.cost_update_seconds
+    return steps * per_step + 2 * ev.grad_point * steps * k + steps * k * limits.cost_output_seconds
+
+
+def batched(ev: EvalCost, limits: Budget, n: int, steps: int, newton: bool) -> float:
+    """n starts (or cells, or trials) stepped as one batch (`run_batch`): ∇f and f per step."""
+    per_step = 2 * ev.grad(n) + (ev.hessian(n) if newton else 0.0)
+    return steps * (per_step + limits.cost_batch_step_seconds + n * limits.cost_batch_point_seconds)
+
+
+def run_cost(body, ev: EvalCost, limits: Budget) -> float:
+    newton = any(spec.optimizer.needs_hessian for spec in body.optimizers)
+    seconds = lockstep(ev, limits, len(body.optimizers), body.steps, newton)
+    return seconds * (3 if getattr(body, "details", False) else 1)  # details: the anatomy of every update
+
+
+def point_cost(body, ev: EvalCost, limits: Budget) -> float:
+    return ev.grad(1) + ev.hessian(1)
+
+
+def grid_cost(body, ev: EvalCost, limits: Budget) -> float:
+    points = body.n * body.n
+    return ev.grad(points) + points * limits.cost_output_seconds
+
+
+def basins_cost(body, ev: EvalCost, limits: Budget) -> float:
+    return batched(ev, limits, body.n * body.n, body.steps, body.optimizer.optimizer.needs_hessian)
+
+
+def phase_cost(body, ev: EvalCost, limits: Budget) -> float:
+    nx, ny = (a.n for a in body.axes.values())
+    return batched(ev, limits, nx * ny, body.steps, body.optimizer.optimizer.needs_hessian)
+
+
+def tune_cost(body, ev: EvalCost, limits: Budget) -> float:
+    from engine.analysis.tune import halving_plan
+
+    plan = [(body.budget, body.steps)] if body.method == "grid" else halving_plan(body.budget, body.steps)
+    total = 0.0
+    for spec in body.optimizers:
+        newton = spec.optimizer.needs_hessian
+        total += sum(batched(ev, limits, count, steps, newton) for count, steps in plan)
+        total += lockstep(ev, limits, 1, body.steps, newton)  # the best lr's run
+    return total
+
+
+def network_cost(body, limits: Budget) -> float:
+    return body.work()["total"] * limits.cost_mac_seconds
+
+
+# ---- the budget ---------------------------------------------------------------------------------
+
+LOWER = {
+    "run": "steps or the number of optimizers (or use a cheaper surface)",
+    "run/stream": "steps or the number of optimizers (or use a cheaper surface)",
+    "grid": "n",
+    "basins": "n or steps (or use a cheaper surface)",
+    "phase": "the axes' n or steps (or use a cheaper surface)",
+    "tune": "budget, steps or the number of optimizers (or use a cheaper surface)",
+    "network": "steps, dataset n, hidden widths, optimizers, plane n or decision n",
+}
+
+
+def check_budget(seconds: float, limits: Budget, what: str) -> None:
+    """422 when the estimate is over the per-request budget: by how much, and what to lower."""
+    budget = limits.max_request_seconds
+    if seconds > budget:
+        raise EngineInputError(["body"], (
+            f"too much work: this request would take about {seconds:.1f} s of compute, "
+            f"{seconds / budget:.1f}× the per-request budget of {budget:g} s (max_request_seconds); "
+            f"lower {LOWER.get(what, 'the request size')}"))
