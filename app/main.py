@@ -27,6 +27,7 @@ from fastapi_offline import FastAPIOffline
 from app import limits as request_limits
 from app.api import routes as routes_package
 from app.cli import limit_malloc_arenas
+from app.compression import CompressionMiddleware, ImmutableStaticFiles, asset_version
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.responses import SafeJSONResponse
@@ -68,11 +69,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.include_router(module.router)
     static = ROOT / "static"
     if static.is_dir():
+        # /static/<content hash>/... is cached for a year (the page links there); /static/... stays for old links
+        app.mount(f"/static/{asset_version()}", ImmutableStaticFiles(directory=static), name="static-versioned")
         app.mount("/static", StaticFiles(directory=static), name="static")
     install_error_handlers(app)
     if settings.cors_origin_list:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origin_list),
                            allow_methods=["GET", "POST"], allow_headers=["content-type"])
+    app.add_middleware(CompressionMiddleware)  # innermost: gzip (not NDJSON streams), immutable assets once
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     request_limits.install(app, settings.limits)  # schemas' bounds: per-request 422 and OpenAPI
     _headers_outermost(app)

@@ -23,6 +23,7 @@ let markReady;
 const hooks = {
   ready: new Promise((resolve) => { markReady = resolve; }),
   isReady: false, busy: true, version: 0, lastRun: null, errors: [],
+  drawn: { count: 0, at: 0, runKey: null, done: false, live: false, surfaceKey: null },
   markReady() { if (!hooks.isReady) { hooks.isReady = true; markReady(true); } },
 };
 window.__losslab = hooks;

@@ -12,6 +12,43 @@ export function runFromMeta(meta, key) {
   };
 }
 
+/** A whole POST /api/run answer as the same accumulator (done). */
+export function runFromResponse(res) {
+  return { done: true, surface: res.surface, start: res.start, steps: res.steps, schedule: res.schedule,
+    theory: res.theory || {}, runs: res.runs };
+}
+
+/**
+ * Surfaces and runs as they arrive (requests overlap while a slider is dragged): `pick` returns the newest
+ * run whose surface is here, so contours and paths are always drawn as a matching pair. A surface with no
+ * run is shown alone only when no run is on its way (e.g. the run was refused).
+ */
+export class Frames {
+  constructor() { this.surfaces = new Map(); this.runs = new Map(); }
+
+  surface(key, s) { this.surfaces.delete(key); this.surfaces.set(key, s); }
+
+  run(r) { const old = this.runs.get(r.surfaceKey); if (!old || old.seq <= r.seq) this.runs.set(r.surfaceKey, r); }
+
+  pick(runIdle) {
+    let best = null;
+    for (const r of this.runs.values()) if (this.surfaces.has(r.surfaceKey) && (!best || r.seq > best.seq)) best = r;
+    let newest = null;
+    for (const [key, s] of this.surfaces) if (!newest || s.seq > newest.seq) newest = { key, ...s };
+    let frame = null;
+    if (best) frame = { ...this.surfaces.get(best.surfaceKey), surfaceKey: best.surfaceKey, run: best };
+    if (newest && runIdle && (!best || newest.seq > best.seq) && !this.runs.has(newest.key)) {
+      frame = { ...newest, surfaceKey: newest.key, run: null };
+    }
+    if (!frame) return null;
+    // forget what can no longer be shown: runs older than the frame's, surfaces older than its surface
+    if (frame.run) for (const [k, r] of this.runs) if (r.seq < frame.run.seq) this.runs.delete(k);
+    const keep = this.surfaces.get(frame.surfaceKey)?.seq ?? 0;
+    for (const [k, s] of this.surfaces) if (s.seq < keep && !this.runs.has(k)) this.surfaces.delete(k);
+    return frame;
+  }
+}
+
 export function addChunk(run, chunk) {
   const r = run.runs[chunk.run];
   for (const p of chunk.path) r.path.push(p);
@@ -60,6 +97,7 @@ export function exitPoint(path, domain) {
   for (let t = 1; t < path.length; t++) {
     const a = path[t - 1]; const b = path[t];
     if (inside(a) && !inside(b)) {
+      if (!(Number.isFinite(b[0]) && Number.isFinite(b[1]))) return { x: a[0], y: a[1], t }; // overflowed to null
       // largest s in [0, 1] with a + s (b − a) inside the box
       let s = 1;
       const dx = b[0] - a[0]; const dy = b[1] - a[1];
@@ -73,6 +111,19 @@ export function exitPoint(path, domain) {
   if (!last) return null;
   const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   return { x: clamp(last[0], xlo, xhi), y: clamp(last[1], ylo, yhi), t: path.length - 1 };
+}
+
+/**
+ * The points drawn for a run: a diverged path stops where it leaves the domain, at its ✕, so its wild
+ * swings never cover the other paths nor stretch an axis (a path that starts outside is drawn as is).
+ */
+export function drawnPath(r, domain) {
+  if (r.status !== "diverged" || !domain || !r.path.length) return r.path;
+  const e = exitPoint(r.path, domain);
+  const [x0, y0] = r.path[0];
+  const startsInside = x0 >= domain.x[0] && x0 <= domain.x[1] && y0 >= domain.y[0] && y0 <= domain.y[1];
+  if (!e || !startsInside || e.t >= r.path.length - 1) return r.path;
+  return [...r.path.slice(0, e.t), [e.x, e.y]];
 }
 
 /** CSV of every path: run,label,optimizer,t,x,y,loss,grad_norm,lr. */

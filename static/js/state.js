@@ -189,12 +189,12 @@ export function createStore(initial, { writeHash = true } = {}) {
   write();
   return {
     get: () => state,
-    /** mutator(draft) edits a copy; `source` tells subscribers who changed it. */
-    update(mutator, source = "ui") {
+    /** mutator(draft) edits a copy; `source` tells subscribers who changed it; hash: false defers the URL (a drag). */
+    update(mutator, source = "ui", { hash = true } = {}) {
       const draft = clone(state);
       mutator(draft);
       state = draft;
-      write();
+      if (hash) write();
       notify(source);
     },
     replace(next, source = "hash") { state = clone(next); write(); notify(source); },

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app.compression import asset_version
 from app.schemas.runs import DEFAULT_SCENE
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -57,7 +58,8 @@ async def index(request: Request) -> HTMLResponse:
               "limits": limits.model_dump()}  # the numbers GET /api/limits publishes
     return templates.TemplateResponse(request, "index.html", {
         "config_json": json.dumps(config, separators=(",", ":")), "views": VIEWS, "modules": js_modules(),
-        "plotly_version": plotly_version(), "version": request.app.version})
+        "plotly_version": plotly_version(), "version": request.app.version,
+        "static": f"/static/{asset_version()}"})
 
 
 @router.get("/vendor/plotly.min.js")

@@ -3,7 +3,7 @@
 // Trace uids are stable ("surface", "path-0", "start", "now", "cursor-1", ...) so the time scrubber and
 // the cursor readout can restyle one trace without rebuilding the figure.
 
-import { exitPoint } from "../run.js";
+import { drawnPath, exitPoint } from "../run.js";
 import { FONT, FONT_FAMILY, INK, MUTED, SURFACE_SCALE, hexToRgba } from "./common.js";
 
 const NEG = "#B2182B"; // negative curvature (descent directions) in the eigen overlays
@@ -132,6 +132,30 @@ export function nowTrace(run, colors, t) {
   };
 }
 
+/** What the live canvas (plots/live.js) draws for `s` (as for contourFigure), matching the figure's marks. */
+export function liveScene(s, { keepEig }) {
+  const domain = s.info.domain;
+  const runs = s.run && s.run.surfaceKey === s.surfaceKey ? s.run.runs : [];
+  const paths = runs.map((r, i) => ({ xy: drawnPath(r, domain), color: s.colors[i], markers: r.path.length <= 600 }));
+  const diverged = [];
+  runs.forEach((r, i) => {
+    const e = r.status === "diverged" ? exitPoint(r.path, domain) : null;
+    if (e) diverged.push({ x: e.x, y: e.y, color: s.colors[i] });
+  });
+  const now = s.t < s.tmax ? nowTrace({ runs }, s.colors, s.t) : null;
+  let eig = null;
+  if (!keepEig) {
+    eig = [];
+    const notes = startAnnotations(s.point, s.start, domain);
+    for (let k = 0; k + 1 < notes.length; k += 2) {
+      const a = notes[k]; const lab = notes[k + 1];
+      eig.push({ from: [a.ax, a.ay], to: [a.x, a.y], color: a.arrowcolor, label: lab.text, at: [lab.x, lab.y] });
+    }
+  }
+  return { paths, start: s.start, diverged, eig, keepEig,
+    now: now ? now.x.map((x, i) => ({ x, y: now.y[i], color: now.color[i] })) : null };
+}
+
 /**
  * Build {data, layout}. `s` = {grid, zT, levels, info, run, point, start, names, colors, t, axes, revision, overlay?}.
  * `zT` is the (cached) transformed z so Plotly.react sees the same array and skips recontouring.
@@ -156,10 +180,11 @@ export function contourFigure(s) {
   const runs = run && run.surfaceKey === s.surfaceKey ? run.runs : [];
   runs.forEach((r, i) => {
     const markers = r.path.length <= 600;
+    const xy = drawnPath(r, domain);
     data.push({
       type: "scatter", mode: markers ? "lines+markers" : "lines", uid: `path-${i}`, name: names[i],
       opacity: focus === null ? 1 : 0.32, // step-through: every path dims; the overlay redraws the stepped one up to t
-      x: r.path.map((p) => p[0]), y: r.path.map((p) => p[1]),
+      x: xy.map((p) => p[0]), y: xy.map((p) => p[1]),
       line: { color: colors[i], width: 2 }, marker: { color: colors[i], size: 4.5, line: { width: 0 } },
       hovertemplate: `<b>${names[i]}</b><br>t = %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
       hoverlabel: { bgcolor: "#fff", bordercolor: colors[i] },

@@ -4,13 +4,16 @@
 import { $, fmt, h } from "../dom.js";
 import { colorOf, displayNames } from "../controls/optimizers.js";
 import { CONFIG, levelTransform, plotly, timeShape, traceIndex } from "../plots/common.js";
-import { arrowLengths, axesSegments, contourFigure, indexAt, nowTrace } from "../plots/contour.js";
+import { arrowLengths, axesSegments, contourFigure, indexAt, liveScene, nowTrace } from "../plots/contour.js";
+import { LiveLayer } from "../plots/live.js";
+import { StartPointer } from "./paths-pointer.js";
 import { distTargets, lossOffset, seriesFigure, seriesFor, valueAt } from "../plots/series.js";
 import { hasWebGL, surfaceFigure } from "../plots/surface3d.js";
 import { renderTheory } from "../theory.js";
 
 const KINDS = [["loss", "#chart-loss"], ["dist", "#chart-dist"], ["lr", "#chart-lr"]];
 const PARAM_NAME = { kappa: "κ", theta: "θ", lam_min: "λ<sub>min</sub>" };
+const SYNC_MS = 160; // the Plotly figure and the side charts catch up this long after the last change
 
 export class Renderer {
   constructor(root, view) {
@@ -24,6 +27,10 @@ export class Renderer {
     this.charts = KINDS.map(([kind, sel]) => ({ kind, gd: $(sel, root) }));
     this.raf = null;
     this.mode = null;
+    this.live = new LiveLayer(this.el.contour);
+    this.pointer = new StartPointer(view, this.el.contour, this.el.plots);
+    this.dirty = { main: false, side: false };
+    this.syncPending = false;
     this.shown = null; // {run, names, colors, info} last drawn
     // the contour's frame depends on the div's size (equal axis scales): redraw when it changes
     let last = "";
@@ -33,11 +40,12 @@ export class Renderer {
     }).observe(this.el.contour);
   }
 
+  /** Draw at the next frame (many calls per frame coalesce into one). */
   schedule() {
     if (this.raf) return;
     this.raf = requestAnimationFrame(() => {
       this.raf = null;
-      try { this.draw(); } catch (err) { this.view.ctx.ui.error(err); }
+      try { this.frame(); } catch (err) { this.view.ctx.ui.error(err); }
       this.view.rendered();
     });
   }
@@ -54,12 +62,10 @@ export class Renderer {
     return sc.levels;
   }
 
-  draw() {
+  /** Everything a draw needs, from the view's scene and the store. */
+  sceneState() {
     const v = this.view; const sc = v.scene; const st = v.store.get();
-    if (!sc.grid || !sc.info) return;
-    // a new surface waits for its paths (no flicker of path-less contours while a slider moves)
-    if (v.aborts.run && sc.run?.surfaceKey !== sc.surfaceKey) return;
-    const P = plotly();
+    if (!sc.grid || !sc.info) return null;
     // log levels need a floor to measure from: surfaces without a minimum (saddles) use linear levels
     const logOk = (sc.info.minima || []).length > 0;
     const log = st.log && logOk;
@@ -74,29 +80,111 @@ export class Renderer {
     v.scrubber.setMax(run?.done ? longest : Math.max(longest, 0));
     const t = v.scrubber.t; const tmax = v.scrubber.max;
     const revision = `${sc.info.name}|${JSON.stringify(sc.info.domain)}`;
-    const startF = sc.point && sc.pointKey?.startsWith(sc.surfaceKey) ? sc.point.f : null;
-    const s = { grid: sc.grid, zT: sc.zT, levels, info: sc.info, run, surfaceKey: sc.surfaceKey, point: sc.point,
-      start: st.start, startF, names, colors, t, tmax, revision, log, showscale: st.plot !== "split",
-      size: { w: this.el.contour.clientWidth, h: this.el.contour.clientHeight },
+    const pointOk = sc.point && sc.pointKey?.startsWith(sc.surfaceKey);
+    const startF = pointOk ? sc.point.f : null;
+    const size = { w: this.el.contour.clientWidth, h: this.el.contour.clientHeight };
+    const stepping = !!v.teach?.active;
+    return { grid: sc.grid, zT: sc.zT, levels, info: sc.info, run, surfaceKey: sc.surfaceKey, point: sc.point,
+      pointKey: sc.pointKey, start: st.start, startF, names, colors, t, tmax, revision, log, showscale: st.plot !== "split",
+      size, plot: st.plot, eig: st.eig, stepping,
       axes: sc.axes && st.eig ? axesSegments(sc.axes, sc.info.domain) : null,
-      overlay: run ? v.teach?.overlay() : null }; // step-through arrows (teach/step.js)
-    this.shown = { run, names, colors, info: sc.info, levels };
+      overlay: run && stepping ? v.teach.overlay() : null, // step-through arrows (teach/step.js)
+      // what the figure's structure depends on: a change here needs Plotly; anything else the live canvas draws
+      shape: JSON.stringify([sc.surfaceKey, log, names, colors, st.plot, st.eig, stepping, size, sc.info.name]),
+      content: `${run?.seq}|${run?.runs.map((r) => r.path.length).join(",")}|${st.start}|${sc.pointKey}|${t}|${tmax}` };
+  }
 
-    this.setMode(st.plot);
-    if (st.plot !== "3d" || !this.drawnContour) {
+  /**
+   * One frame. A change of surface, levels, optimizers, plot mode or size redraws the Plotly figure; a new
+   * run or start only redraws the live canvas (plots/live.js), and the figure, side charts and theory
+   * catch up once the input pauses (SYNC_MS). hooks.drawn counts the draws of new paths (bench/latency.py).
+   */
+  frame() {
+    const s = this.sceneState();
+    if (!s) return;
+    this.shown = { run: s.run, names: s.names, colors: s.colors, info: s.info, levels: s.levels };
+    this.last = s;
+    const liveOk = s.plot === "2d" && !s.stepping && !s.eig && this.drawnShape === s.shape && this.el.contour.data;
+    if (liveOk && s.content === this.drawnContent) {
+      if (this.liveContent !== undefined && this.liveContent !== s.content) this.live.clear(); // back to what Plotly shows
+      this.liveContent = undefined;
+      this.dirty.main = false;
+    } else if (liveOk) {
+      if (s.content !== this.liveContent) {
+        const keepEig = `${s.start}|${s.pointKey}` === this.drawnStart;
+        this.live.draw(liveScene(s, { keepEig }));
+        this.liveContent = s.content;
+        this.markDrawn(s.run, true);
+      }
+      this.dirty.main = true;
+    } else {
+      this.drawMain(s);
+      this.markDrawn(s.run, false);
+    }
+    if (s.content !== this.sideContent || s.shape !== this.sideShape) this.dirty.side = true;
+    this.legend(s.run, s.names, s.colors);
+    this.title(s.info, this.view.store.get());
+    if (this.dirty.main || this.dirty.side) this.syncSoon();
+  }
+
+  /** The full Plotly figure (contour, and 3D when shown). */
+  drawMain(s) {
+    this.setMode(s.plot);
+    if (s.plot !== "3d" || !this.drawnContour) {
       const fig = contourFigure(s);
-      P.react(this.el.contour, fig.data, fig.layout, CONFIG);
+      plotly().react(this.el.contour, fig.data, fig.layout, CONFIG);
       this.drawnContour = true;
       this.attach();
     }
-    if (st.plot !== "2d") this.draw3d(s);
+    if (s.plot !== "2d") this.draw3d(s);
+    this.live.clear();
+    this.liveContent = undefined;
+    this.drawnShape = s.shape; this.drawnContent = s.content;
+    this.drawnStart = `${s.start}|${s.pointKey}`;
+    this.dirty.main = false;
+  }
+
+  /** The three step charts and the theory panel: redrawn when the input pauses. */
+  drawSide(s) {
+    const v = this.view;
     for (const c of this.charts) {
-      const fig = seriesFigure(c.kind, { run, info: sc.info, names, colors, t, revision: `${revision}|${run?.steps}` });
-      P.react(c.gd, fig.data, fig.layout, { ...CONFIG, displayModeBar: false });
+      const fig = seriesFigure(c.kind, { run: s.run, info: s.info, names: s.names, colors: s.colors, t: s.t,
+        revision: `${s.revision}|${s.run?.steps}` });
+      plotly().react(c.gd, fig.data, fig.layout, { ...CONFIG, displayModeBar: false });
     }
-    renderTheory(this.el.theory, { run, names, colors, start: sc.point, onOptimal: () => v.useOptimal() });
-    this.legend(run, names, colors);
-    this.title(sc.info, st);
+    renderTheory(this.el.theory, { run: s.run, names: s.names, colors: s.colors, start: v.scene.point, onOptimal: () => v.useOptimal() });
+    this.sideContent = s.content; this.sideShape = s.shape;
+    this.dirty.side = false;
+  }
+
+  /** Bring the figure and the side charts up to date SYNC_MS after the last change (restarted by each change). */
+  syncSoon() {
+    clearTimeout(this.syncTimer);
+    this.syncPending = true;
+    this.syncTimer = setTimeout(() => requestAnimationFrame(() => this.sync()), SYNC_MS);
+  }
+
+  sync() {
+    this.syncTimer = null;
+    try {
+      const s = this.sceneState();
+      if (s) {
+        this.last = s;
+        if (this.dirty.main || s.shape !== this.drawnShape || s.content !== this.drawnContent) this.drawMain(s);
+        if (this.dirty.side || s.content !== this.sideContent || s.shape !== this.sideShape) this.drawSide(s);
+      }
+    } catch (err) { this.view.ctx.ui.error(err); }
+    this.syncPending = false;
+    this.view.rendered();
+  }
+
+  /** Draw now what is pending (before something reads the Plotly figure, e.g. the scrubber or an export). */
+  flush() { if (this.syncPending) { clearTimeout(this.syncTimer); this.sync(); } }
+
+  markDrawn(run, live) {
+    const d = this.view.hooks.drawn;
+    d.count += 1; d.at = performance.now(); d.live = live;
+    d.runKey = run?.key ?? null; d.done = !!run?.done; d.surfaceKey = this.view.scene.surfaceKey;
   }
 
   draw3d(s) {
@@ -124,11 +212,10 @@ export class Renderer {
     const gd = this.el.contour;
     if (this.attached) return;
     this.attached = true;
-    gd.on("plotly_click", (ev) => {
-      if (this.view.teach?.active) return; // step-through mode: a click focuses the plot for the arrow keys
-      const x = ev?.xvals?.[0] ?? ev?.points?.[0]?.x; const y = ev?.yvals?.[0] ?? ev?.points?.[0]?.y;
-      if (Number.isFinite(x) && Number.isFinite(y)) this.view.moveStart(x, y);
-    });
+    // a zoom or pan moves the axes under the live canvas: draw it again
+    gd.on("plotly_relayout", () => { if (this.live.active) { this.liveContent = null; this.schedule(); } });
+    // step-through mode: a click focuses the plot for the arrow keys (StartPointer.click ignores it)
+    gd.on("plotly_click", (ev) => this.pointer.click(ev));
     this.view.readout.attach(gd);
   }
 
@@ -166,6 +253,7 @@ export class Renderer {
   time(t) {
     const sh = this.shown;
     if (!sh?.run) return;
+    if (this.syncPending) { this.schedule(); return; } // the live canvas draws the markers; the sync follows
     const P = plotly();
     const now = nowTrace(sh.run, sh.colors, t);
     const gd = this.el.contour;
@@ -191,7 +279,7 @@ export class Renderer {
   /** Eigen-axes through the cursor (∝ |λ|; dotted where λ < 0). g = null clears them. */
   cursor(g, at) {
     const gd = this.el.contour; const sh = this.shown;
-    if (!gd.data || !sh) return;
+    if (!gd.data || !sh || this.live.active) return; // a restyle would redraw the stale figure under the canvas
     const idx = [traceIndex(gd, "cursor-1"), traceIndex(gd, "cursor-2")];
     if (idx.some((i) => i < 0)) return;
     const d = sh.info.domain;

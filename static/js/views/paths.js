@@ -8,7 +8,7 @@ import { ScenePanel } from "../controls/scene.js";
 import { surfaceRef } from "../controls/formula.js";
 import { plotly } from "../plots/common.js";
 import { Readout } from "../readout.js";
-import { addChunk, asResponse, finishRun, pathsCsv, runFromMeta } from "../run.js";
+import { Frames, addChunk, asResponse, finishRun, pathsCsv, runFromMeta, runFromResponse } from "../run.js";
 import { Scrubber } from "../scrubber.js";
 import { optimalSettings } from "../theory.js";
 import { displayName, optimalNote } from "../optimizer-style.js";
@@ -18,6 +18,8 @@ import { LessonCard } from "../teach/card.js";
 
 const GRID_N = 121;
 const PROGRESSIVE_MS = 150; // a run still streaming after this long is drawn as it arrives
+const WHOLE_RUN_POINTS = 20000; // steps × optimizers up to this come whole from POST /api/run
+const HOLD_MS = 250; // a whole request younger than this is answered and drawn before a newer one starts
 const MAX_AXIS_POINTS = 160;
 
 export { surfaceRef };
@@ -39,7 +41,11 @@ class PathsView {
     this.scene = { grid: null, info: null, surfaceKey: null, point: null, pointKey: null, run: null, axes: null, axesKey: null };
     this.want = {};
     this.aborts = {};
+    this.live = {}; // kind → {began, hold} of the request in flight
+    this.queued = {}; // kind → the newest request waiting for a held one
     this.pending = new Set();
+    this.seq = 0; // request order: a newer answer always wins
+    this.frames = new Frames();
     this.hooks = ctx.hooks;
     this.scenePanel = new ScenePanel({ root, catalog: ctx.catalog, store: this.store, limits: ctx.limits });
     this.optPanel = new OptimizerPanel({
@@ -78,17 +84,39 @@ class PathsView {
     if (pk !== this.want.point) { this.want.point = pk; this.fetchPoint(ref, s.start, pk); }
     const body = runBody(s);
     const rk = JSON.stringify(body);
-    if (rk !== this.want.run) { this.want.run = rk; this.stream(body, rk, sk, s.opt); }
+    if (rk !== this.want.run) { this.want.run = rk; this.fetchRun(body, rk, sk, s.opt); }
+    this.hooks.wantRun = rk;
     this.requestAxes(s);
   }
 
-  /** Run `task(signal)` as the only live request of its kind; track it for the busy flag. */
-  async exclusive(kind, task) {
+  /**
+   * Run `task(signal)` as the only live request of its kind; track it for the busy flag. A newer call
+   * cancels the older one, except that a `hold` request younger than HOLD_MS is let through (its answer
+   * is drawn) and the newest call waits for it: a slider dragged at 60 events/s then shows intermediate
+   * values instead of cancelling every request before it can answer.
+   */
+  exclusive(kind, task, { hold = false } = {}) {
+    const live = this.live[kind];
+    if (hold && live?.hold && performance.now() - live.began < HOLD_MS) {
+      const queued = this.queued[kind];
+      if (queued) { this.pending.delete(queued.token); queued.resolve(false); }
+      return new Promise((resolve) => {
+        this.queued[kind] = { task, hold, resolve, token: this.track() };
+        this.updateHooks();
+      });
+    }
+    const stale = this.queued[kind];
+    if (stale) { delete this.queued[kind]; this.pending.delete(stale.token); stale.resolve(false); }
+    return this.launch(kind, task, hold, this.track());
+  }
+
+  track() { const token = {}; this.pending.add(token); return token; }
+
+  async launch(kind, task, hold, token) {
     this.aborts[kind]?.abort();
     const ac = new AbortController();
     this.aborts[kind] = ac;
-    const token = {};
-    this.pending.add(token);
+    this.live[kind] = { began: performance.now(), hold };
     this.updateHooks();
     try {
       await task(ac.signal);
@@ -102,20 +130,27 @@ class PathsView {
       return false;
     } finally {
       this.pending.delete(token);
-      if (this.aborts[kind] === ac) delete this.aborts[kind];
+      if (this.aborts[kind] === ac) { delete this.aborts[kind]; delete this.live[kind]; }
+      const next = this.queued[kind];
+      if (next && !this.aborts[kind]) {
+        delete this.queued[kind];
+        this.launch(kind, next.task, next.hold, next.token).then(next.resolve);
+      }
       this.renderer.schedule();
       this.updateHooks();
     }
   }
 
   fetchSurface(ref, key) {
+    const seq = ++this.seq;
     return this.exclusive("surface", async (signal) => {
       const [grid, info] = await Promise.all([
         postJSON("/api/grid", { surface: ref, n: GRID_N }, { signal }),
         postJSON("/api/surface", { surface: ref }, { signal }),
       ]);
-      Object.assign(this.scene, { grid, info, surfaceKey: key, zT: null });
-    });
+      this.frames.surface(key, { grid, info, seq });
+      this.pickFrame();
+    }, { hold: true });
   }
 
   fetchPoint(ref, start, key) {
@@ -123,36 +158,54 @@ class PathsView {
       const point = await postJSON("/api/point", { surface: ref, point: start }, { signal });
       Object.assign(this.scene, { point, pointKey: key });
       this.readout.setStart(point, start);
-    });
+    }, { hold: true });
   }
 
-  stream(body, key, surfaceKey, opts) {
-    const began = performance.now();
+  /** A small run comes whole from POST /api/run (one parse, one draw); a long one is streamed and drawn as it arrives. */
+  fetchRun(body, key, surfaceKey, opts) {
+    const seq = ++this.seq;
+    const tag = (run) => Object.assign(run, { key, seq, surfaceKey, opts: opts.map((o) => ({ ...o })) });
+    const whole = body.steps * body.optimizers.length <= WHOLE_RUN_POINTS;
     return this.exclusive("run", async (signal) => {
       let run = null;
-      const promote = () => { this.scene.run = run; this.renderer.schedule(); };
-      await streamNDJSON("/api/run/stream", body, {
-        signal,
-        onLine: (msg) => {
-          if (msg.type === "meta") {
-            run = runFromMeta(msg, key);
-            run.surfaceKey = surfaceKey;
-            run.opts = opts.map((o) => ({ ...o }));
-          } else if (msg.type === "chunk") {
-            addChunk(run, msg);
-            if (this.scene.run === run || performance.now() - began > PROGRESSIVE_MS) promote();
-          } else if (msg.type === "done") {
-            finishRun(run, msg);
-            promote();
-          }
-        },
-      });
+      if (whole) {
+        const res = await postJSON("/api/run", body, { signal });
+        run = tag(runFromResponse(res));
+        this.frames.run(run);
+      } else {
+        const began = performance.now();
+        const promote = () => { this.frames.run(run); this.pickFrame(); this.renderer.schedule(); };
+        await streamNDJSON("/api/run/stream", body, {
+          signal,
+          onLine: (msg) => {
+            if (msg.type === "meta") {
+              run = tag(runFromMeta(msg, key));
+            } else if (msg.type === "chunk") {
+              addChunk(run, msg);
+              if (this.scene.run === run || performance.now() - began > PROGRESSIVE_MS) promote();
+            } else if (msg.type === "done") {
+              finishRun(run, msg);
+              promote();
+            }
+          },
+        });
+      }
       if (!run?.done) throw new Error("the run stream ended early");
+      this.pickFrame();
       this.ctx.ui.clearError("api");
       this.errored = false;
-      this.optPanel.render(this.store.get(), run.theory);
+      if (this.scene.run === run) this.optPanel.render(this.store.get(), run.theory);
       this.requestAxes(this.store.get());
-    });
+    }, { hold: whole });
+  }
+
+  /** Show the newest run whose surface has arrived (a surface and its paths are always drawn together). */
+  pickFrame() {
+    const f = this.frames.pick(!this.aborts.run && !this.queued.run);
+    if (!f) return;
+    const changed = f.surfaceKey !== this.scene.surfaceKey;
+    Object.assign(this.scene, { grid: f.grid, info: f.info, surfaceKey: f.surfaceKey, run: f.run });
+    if (changed) this.scene.zKey = null;
   }
 
   /** Hessian axes at every k-th iterate: one constant Hessian for quadratics, else /api/point per point. */
@@ -183,12 +236,16 @@ class PathsView {
   }
 
   // ---- user actions ------------------------------------------------------------------------
-  moveStart(x, y) {
+  /** Set the start (rounded to the domain's scale); `transient` (while dragging) leaves the URL hash for the release. */
+  moveStart(x, y, { transient = false } = {}) {
     const d = this.scene.info?.domain;
     const scale = d ? Math.max(d.x[1] - d.x[0], d.y[1] - d.y[0]) : 10;
     const digits = Math.max(0, 3 - Math.floor(Math.log10(scale)));
     const round = (v) => Number(v.toFixed(digits));
-    this.store.update((st) => { st.start = [round(x), round(y)]; });
+    const start = [round(x), round(y)];
+    const same = String(start) === String(this.store.get().start);
+    if (same && transient) return;
+    this.store.update((st) => { st.start = start; }, transient ? "drag" : "ui", { hash: !transient });
   }
 
   useOptimal() {
@@ -211,6 +268,7 @@ class PathsView {
   }
 
   exportAs(kind) {
+    this.renderer.flush();
     const run = this.scene.run;
     if (kind === "png") {
       const gd = this.store.get().plot === "3d" ? $("#surface3d", this.root) : $("#contour", this.root);
@@ -224,13 +282,14 @@ class PathsView {
   // ---- test hooks ----------------------------------------------------------------------------
   updateHooks() {
     const h = this.hooks;
-    h.busy = this.pending.size > 0;
+    h.busy = this.pending.size > 0 || this.renderer.syncPending;
     h.lastRun = this.scene.run ? asResponse(this.scene.run) : null;
     h.colors = this.scene.run ? this.scene.run.opts.map(colorOf) : [];
   }
 
   rendered() {
-    if (this.pending.size === 0 && this.scene.grid) {
+    this.updateHooks();
+    if (this.pending.size === 0 && this.scene.grid && !this.renderer.syncPending) {
       this.hooks.version += 1;
       this.hooks.markReady();
     }
