@@ -19,7 +19,7 @@ import { LessonCard } from "../teach/card.js";
 const GRID_N = 121;
 const PROGRESSIVE_MS = 150; // a run still streaming after this long is drawn as it arrives
 const WHOLE_RUN_POINTS = 20000; // steps × optimizers up to this come whole from POST /api/run
-const HOLD_MS = 250; // a whole request younger than this is answered and drawn before a newer one starts
+const HOLD_MS = 1000; // a whole request younger than this is answered and drawn before a newer one starts (not cancelled)
 const MAX_AXIS_POINTS = 160;
 
 export { surfaceRef };
