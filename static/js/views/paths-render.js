@@ -13,7 +13,7 @@ import { renderTheory } from "../theory.js";
 
 const KINDS = [["loss", "#chart-loss"], ["dist", "#chart-dist"], ["lr", "#chart-lr"]];
 const PARAM_NAME = { kappa: "κ", theta: "θ", lam_min: "λ<sub>min</sub>" };
-const SYNC_MS = 160; // the Plotly figure and the side charts catch up this long after the last change
+const SYNC_MS = 250; // the Plotly figure and the side charts catch up this long after the last change
 
 export class Renderer {
   constructor(root, view) {
