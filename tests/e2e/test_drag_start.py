@@ -16,7 +16,8 @@ PATHS = """() => document.getElementById('contour').data.filter(t => String(t.ui
 # pointer events as a finger sends them (pointerType "touch"), dispatched on Plotly's drag layer
 TOUCH = """([kind, x, y]) => { const el = document.querySelector('#contour .nsewdrag');
   el.dispatchEvent(new PointerEvent(kind, {clientX: x, clientY: y, pointerId: 7, pointerType: 'touch',
-    isPrimary: true, bubbles: true, cancelable: true, composed: true, button: 0, buttons: kind === 'pointerup' ? 0 : 1})); }"""
+    isPrimary: true, bubbles: true, cancelable: true, composed: true, button: 0,
+    buttons: kind === 'pointerup' ? 0 : 1})); }"""
 
 
 def start(tab):
