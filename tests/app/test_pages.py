@@ -28,7 +28,8 @@ def test_index_is_html_with_plotly_then_the_module_and_no_inline_script(client):
     scripts = re.findall(r"<script\b[^>]*>", page)
     assert len(scripts) == 2
     assert re.search(r'src="/vendor/plotly\.min\.js\?v=[\w.]+"', scripts[0])
-    assert 'type="module"' in scripts[1] and 'src="/static/js/main.js"' in scripts[1]
+    # the module's URL carries the static tree's content hash (cached immutably, app/compression.py)
+    assert 'type="module"' in scripts[1] and re.search(r'src="/static/[0-9a-f]{12}/js/main\.js"', scripts[1])
     # the CSP forbids inline scripts: every <script> has a src and an empty body
     assert re.findall(r"<script\b[^>]*>([^<]*)</script>", page) == ["", ""]
     assert '<link rel="icon" href="/static/favicon.svg"' in page
