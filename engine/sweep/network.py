@@ -96,25 +96,30 @@ def train_batch(jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             if idx.size == 0:
                 break
             recording = t % every == 0 or t == steps
+            rows_w = W if idx.size == B else W[idx]  # no gather while every row is alive
             if recording and fused and t < steps:
-                loss, acc, grads = _loss_acc_grad(model, W[idx], X, y)
+                loss, acc, grads = _loss_acc_grad(model, rows_w, X, y)
                 record(idx, t, loss, acc)
                 keep = np.isfinite(loss)
                 idx, loss, grads = idx[keep], loss[keep], grads[keep]
             else:
                 if recording:
-                    loss, acc = model.evaluate(W[idx], X, y)
+                    loss, acc = model.evaluate(rows_w, X, y)
                     record(idx, t, np.asarray(loss), np.asarray(acc))
                     idx = np.flatnonzero(active)
+                    rows_w = W if idx.size == B else W[idx]
                 if t == steps or idx.size == 0:
                     break
                 rows = next(batches)
                 Xb, yb = (X, y) if rows is None else (X[rows], y[rows])
-                loss, grads = model.loss_and_grad(W[idx], Xb, yb)
+                loss, grads = model.loss_and_grad(rows_w, Xb, yb)
             ok = np.isfinite(loss) & np.all(np.isfinite(grads), axis=1)
-            active[idx[~ok]], diverged_at[idx[~ok]] = False, t
-            G = np.zeros_like(W)
-            G[idx[ok]] = grads[ok]
+            if idx.size == B and ok.all():
+                G = grads  # the common case: every row steps
+            else:
+                active[idx[~ok]], diverged_at[idx[~ok]] = False, t
+                G = np.zeros_like(W)
+                G[idx[ok]] = grads[ok]
             W, state = opt.update(G, state, W, lrs[:, t:t + 1])
         lam = np.full(B, np.nan)
         if first.get("sharpness_iters"):
