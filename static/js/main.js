@@ -23,7 +23,9 @@ let markReady;
 const hooks = {
   ready: new Promise((resolve) => { markReady = resolve; }),
   isReady: false, busy: true, version: 0, lastRun: null, errors: [],
-  drawn: { count: 0, at: 0, runKey: null, done: false, live: false, surfaceKey: null },
+  // paths drawn: count of frames that drew new paths, performance.now() after the last, its run (the /api/run
+  // body as JSON; wantRun is the body the controls ask for), on the live canvas or by Plotly, ms spent drawing
+  drawn: { count: 0, at: 0, runKey: null, done: false, live: false, surfaceKey: null, ms: 0 },
   markReady() { if (!hooks.isReady) { hooks.isReady = true; markReady(true); } },
 };
 window.__losslab = hooks;

@@ -133,7 +133,7 @@ export function nowTrace(run, colors, t) {
 }
 
 /** What the live canvas (plots/live.js) draws for `s` (as for contourFigure), matching the figure's marks. */
-export function liveScene(s, { keepEig }) {
+export function liveScene(s, { keepEig, surface = false }) {
   const domain = s.info.domain;
   const runs = s.run && s.run.surfaceKey === s.surfaceKey ? s.run.runs : [];
   const paths = runs.map((r, i) => ({ xy: drawnPath(r, domain), color: s.colors[i], markers: r.path.length <= 600 }));
@@ -153,6 +153,7 @@ export function liveScene(s, { keepEig }) {
     }
   }
   return { paths, start: s.start, diverged, eig, keepEig,
+    surface: surface ? { grid: s.grid, zT: s.zT, levels: s.levels, info: s.info } : null,
     now: now ? now.x.map((x, i) => ({ x, y: now.y[i], color: now.color[i] })) : null };
 }
 

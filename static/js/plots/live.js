@@ -7,7 +7,7 @@
 // canvas is up, the stale Plotly groups it replaces are hidden (display: none, restored after the sync).
 // Pixels match the Plotly figure: same colours, widths and marker sizes, Plotly's own symbol paths.
 
-import { INK } from "./common.js";
+import { INK, SURFACE_SCALE } from "./common.js";
 
 const STALE_TRACES = ["path-", "start", "diverged", "now", "axes-"];
 
@@ -51,6 +51,7 @@ export class LiveLayer {
     ctx.clearRect(0, 0, a.w, a.h);
     const X = (v) => a.xa.l2p(v); const Y = (v) => a.ya.l2p(v);
     const ok = (p) => p && Number.isFinite(p[0]) && Number.isFinite(p[1]);
+    if (s.surface) this.drawSurface(ctx, a, s.surface);
     ctx.lineJoin = "round"; ctx.lineCap = "round";
     for (const p of s.paths) {
       ctx.globalAlpha = p.opacity ?? 1;
@@ -70,7 +71,8 @@ export class LiveLayer {
       }
     }
     ctx.globalAlpha = 1;
-    this.copyMarkers(ctx, a, ["minima-all", "minima", "saddles", "maxima"]);
+    if (s.surface) this.drawMarks(ctx, X, Y, s.surface.info);
+    else this.copyMarkers(ctx, a, ["minima-all", "minima", "saddles", "maxima"]);
     if (s.eig) for (const e of s.eig) arrow(ctx, X, Y, e);
     if (ok(s.start)) circle(ctx, X(s.start[0]), Y(s.start[1]), 6.5, "#ffffff", INK, 2.4);
     for (const d of s.diverged) cross(ctx, X(d.x), Y(d.y), 17, d.color);
@@ -78,6 +80,69 @@ export class LiveLayer {
     this.hideStale(s.keepEig);
     this.active = true;
     return true;
+  }
+
+  /**
+   * A new surface (κ, θ, ... dragged) as filled contour bands with their lines, rasterized here: the
+   * transformed grid `zT` interpolated bilinearly at every pixel, banded like the Plotly contour (same
+   * levels, same colour per band: Plotly's contour colour map), a darker pixel where the band changes.
+   */
+  drawSurface(ctx, a, surf) {
+    const { grid, zT, levels } = surf;
+    const w = Math.max(1, Math.round(a.w)); const h = Math.max(1, Math.round(a.h));
+    if (!this.raster || this.raster.width !== w || this.raster.height !== h) {
+      this.raster = new OffscreenCanvasOr(w, h);
+      this.rasterImg = this.raster.getContext("2d").createImageData(w, h);
+      this.bands = new Int16Array(w * h);
+    }
+    const img = this.rasterImg; const px = img.data; const bands = this.bands;
+    const nx = grid.x.length; const ny = grid.y.length;
+    const gx0 = grid.x[0]; const gdx = (grid.x[nx - 1] - gx0) / (nx - 1);
+    const gy0 = grid.y[0]; const gdy = (grid.y[ny - 1] - gy0) / (ny - 1);
+    const size = (levels.hi - levels.lo) / 22; const nc = 23;
+    const colors = bandColors(nc);
+    const fx = new Float64Array(w);
+    for (let i = 0; i < w; i++) fx[i] = (a.xa.p2l(i + 0.5) - gx0) / gdx;
+    for (let j = 0; j < h; j++) {
+      const fy = (a.ya.p2l(j + 0.5) - gy0) / gdy;
+      const r0 = Math.floor(fy); const ty = fy - r0;
+      const rowA = zT[r0]; const rowB = zT[r0 + 1];
+      for (let i = 0; i < w; i++) {
+        const k = j * w + i;
+        const c0 = Math.floor(fx[i]); const tx = fx[i] - c0;
+        let band = -32768;
+        if (rowA && rowB && c0 >= 0 && c0 + 1 < nx) {
+          const z00 = rowA[c0]; const z01 = rowA[c0 + 1]; const z10 = rowB[c0]; const z11 = rowB[c0 + 1];
+          if (z00 !== null && z01 !== null && z10 !== null && z11 !== null) {
+            const z = (z00 * (1 - tx) + z01 * tx) * (1 - ty) + (z10 * (1 - tx) + z11 * tx) * ty;
+            band = Math.max(-1, Math.min(nc - 1, Math.floor((z - levels.lo) / size)));
+          }
+        }
+        bands[k] = band;
+        const o = 4 * k;
+        if (band === -32768) { px[o + 3] = 0; continue; }
+        const c = colors[band + 1];
+        const edge = (i > 0 && bands[k - 1] !== band) || (j > 0 && bands[k - w] !== band);
+        const f = edge ? 0.86 : 1; // contour line: Plotly's 0.7 px rgba(29, 36, 51, 0.22) ≈ 14% ink
+        px[o] = c[0] * f + 29 * (1 - f); px[o + 1] = c[1] * f + 36 * (1 - f); px[o + 2] = c[2] * f + 51 * (1 - f); px[o + 3] = 255;
+      }
+    }
+    this.raster.getContext("2d").putImageData(img, 0, 0);
+    ctx.fillStyle = "#faf7f0";
+    ctx.fillRect(0, 0, a.w, a.h);
+    ctx.drawImage(this.raster, 0, 0, a.w, a.h);
+  }
+
+  /** Minima (★) and saddles (✕) of a surface the Plotly figure does not show yet, in Plotly's symbols. */
+  drawMarks(ctx, X, Y, info) {
+    const minima = info.minima || []; const saddles = info.saddles || [];
+    const fbest = Math.min(...minima.map((m) => m.f));
+    const stars = minima.length > 40 ? minima.filter((m) => m.f <= fbest + 1e-9) : minima;
+    for (const m of stars) {
+      const r = (m.f <= fbest + 1e-9 ? 17 : 12) / 2;
+      mark(ctx, X(m.x), Y(m.y), starPath(r), "#FFD23F", INK, 1.2);
+    }
+    if (saddles.length <= 40) for (const m of saddles) mark(ctx, X(m.x), Y(m.y), xThinPath(6), null, INK, 2.2);
   }
 
   /** Stationary-point marks are drawn again on top (the paths must not cover them), from Plotly's own SVG. */
@@ -168,4 +233,47 @@ function arrow(ctx, X, Y, e) {
     ctx.fillStyle = "rgba(255,255,255,0.82)"; ctx.fillRect(lx - w / 2 - 2, ly - 9, w + 4, 18);
     ctx.fillStyle = e.color; ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.fillText(e.label, lx, ly);
   }
+}
+
+const OffscreenCanvasOr = typeof OffscreenCanvas === "function" ? OffscreenCanvas
+  : function canvas(w, h) { const c = document.createElement("canvas"); c.width = w; c.height = h; return c; };
+
+let bandCache = null;
+/** Colour of band k (−1 = below the first level) as Plotly's contour fill gives it: the scale at (k + 1)/nc. */
+function bandColors(nc) {
+  if (bandCache?.nc === nc) return bandCache.colors;
+  const stops = SURFACE_SCALE.map(([t, hex]) => [t, [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16))]);
+  const at = (t) => {
+    for (let i = 1; i < stops.length; i++) {
+      if (t <= stops[i][0]) {
+        const [t0, c0] = stops[i - 1]; const [t1, c1] = stops[i];
+        const u = (t - t0) / (t1 - t0 || 1);
+        return c0.map((v, k) => v + (c1[k] - v) * u);
+      }
+    }
+    return stops[stops.length - 1][1];
+  };
+  const colors = [];
+  for (let k = -1; k < nc; k++) colors.push(at(Math.min(1, Math.max(0, (k + 1) / nc))));
+  bandCache = { nc, colors };
+  return colors;
+}
+
+const r2 = (v) => Math.round(v * 100) / 100;
+/** Plotly's "star" marker path for radius r. */
+function starPath(r) {
+  const i = r * 1.4;
+  const [n, a, o, s, l, u, c, f, h] = [i * 0.225, i * 0.951, i * 0.363, i * 0.588, -i, i * -0.309, i * 0.118, i * 0.809, i * 0.382].map(r2);
+  return `M${n},${u}H${a}L${o},${c}L${s},${f}L0,${h}L-${s},${f}L-${o},${c}L-${a},${u}H-${n}L0,${l}Z`;
+}
+/** Plotly's "x-thin" marker path for radius r. */
+const xThinPath = (r) => `M${r},${r}L-${r},-${r}M${r},-${r}L-${r},${r}`;
+
+function mark(ctx, x, y, d, fill, stroke, width) {
+  ctx.save();
+  ctx.translate(x, y);
+  const p = new Path2D(d);
+  if (fill) { ctx.fillStyle = fill; ctx.fill(p); }
+  ctx.strokeStyle = stroke; ctx.lineWidth = width; ctx.stroke(p);
+  ctx.restore();
 }

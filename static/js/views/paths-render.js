@@ -90,8 +90,8 @@ export class Renderer {
       axes: sc.axes && st.eig ? axesSegments(sc.axes, sc.info.domain) : null,
       overlay: run && stepping ? v.teach.overlay() : null, // step-through arrows (teach/step.js)
       // what the figure's structure depends on: a change here needs Plotly; anything else the live canvas draws
-      shape: JSON.stringify([sc.surfaceKey, log, names, colors, st.plot, st.eig, stepping, size, sc.info.name]),
-      content: `${run?.seq}|${run?.runs.map((r) => r.path.length).join(",")}|${st.start}|${sc.pointKey}|${t}|${tmax}` };
+      shape: JSON.stringify([log, names, colors, st.plot, st.eig, stepping, size, revision]),
+      content: `${sc.surfaceKey}|${run?.seq}|${run?.runs.map((r) => r.path.length).join(",")}|${st.start}|${sc.pointKey}|${t}|${tmax}` };
   }
 
   /**
@@ -100,6 +100,7 @@ export class Renderer {
    * catch up once the input pauses (SYNC_MS). hooks.drawn counts the draws of new paths (bench/latency.py).
    */
   frame() {
+    const began = performance.now();
     const s = this.sceneState();
     if (!s) return;
     this.shown = { run: s.run, names: s.names, colors: s.colors, info: s.info, levels: s.levels };
@@ -112,14 +113,15 @@ export class Renderer {
     } else if (liveOk) {
       if (s.content !== this.liveContent) {
         const keepEig = `${s.start}|${s.pointKey}` === this.drawnStart;
-        this.live.draw(liveScene(s, { keepEig }));
+        const fresh = s.surfaceKey !== this.drawnSurface; // a new surface: the canvas draws its contours too
+        this.live.draw(liveScene(s, { keepEig, surface: fresh }));
         this.liveContent = s.content;
-        this.markDrawn(s.run, true);
+        this.markDrawn(s.run, true, began);
       }
       this.dirty.main = true;
     } else {
       this.drawMain(s);
-      this.markDrawn(s.run, false);
+      this.markDrawn(s.run, false, began);
     }
     if (s.content !== this.sideContent || s.shape !== this.sideShape) this.dirty.side = true;
     this.legend(s.run, s.names, s.colors);
@@ -139,51 +141,62 @@ export class Renderer {
     if (s.plot !== "2d") this.draw3d(s);
     this.live.clear();
     this.liveContent = undefined;
-    this.drawnShape = s.shape; this.drawnContent = s.content;
+    this.drawnShape = s.shape; this.drawnContent = s.content; this.drawnSurface = s.surfaceKey;
     this.drawnStart = `${s.start}|${s.pointKey}`;
     this.dirty.main = false;
   }
 
-  /** The three step charts and the theory panel: redrawn when the input pauses. */
-  drawSide(s) {
+  /** The three step charts and the theory panel, one task each (short tasks keep the page answering input). */
+  sideSteps(s) {
     const v = this.view;
-    for (const c of this.charts) {
+    const chart = (c) => () => {
       const fig = seriesFigure(c.kind, { run: s.run, info: s.info, names: s.names, colors: s.colors, t: s.t,
         revision: `${s.revision}|${s.run?.steps}` });
       plotly().react(c.gd, fig.data, fig.layout, { ...CONFIG, displayModeBar: false });
-    }
-    renderTheory(this.el.theory, { run: s.run, names: s.names, colors: s.colors, start: v.scene.point, onOptimal: () => v.useOptimal() });
-    this.sideContent = s.content; this.sideShape = s.shape;
-    this.dirty.side = false;
+    };
+    const theory = () => renderTheory(this.el.theory, { run: s.run, names: s.names, colors: s.colors, start: v.scene.point,
+      onOptimal: () => v.useOptimal() });
+    return [theory, ...this.charts.map(chart), () => { this.sideContent = s.content; this.sideShape = s.shape; this.dirty.side = false; }];
   }
 
   /** Bring the figure and the side charts up to date SYNC_MS after the last change (restarted by each change). */
   syncSoon() {
     clearTimeout(this.syncTimer);
+    const token = {};
+    this.syncToken = token;
     this.syncPending = true;
-    this.syncTimer = setTimeout(() => requestAnimationFrame(() => this.sync()), SYNC_MS);
+    this.syncTimer = setTimeout(() => requestAnimationFrame(() => this.sync(token)), SYNC_MS);
   }
 
-  sync() {
+  /** The Plotly figure first, then each side chart in its own task; a newer change cancels the rest. */
+  sync(token, now = false) {
     this.syncTimer = null;
+    let steps = [];
     try {
       const s = this.sceneState();
       if (s) {
         this.last = s;
         if (this.dirty.main || s.shape !== this.drawnShape || s.content !== this.drawnContent) this.drawMain(s);
-        if (this.dirty.side || s.content !== this.sideContent || s.shape !== this.sideShape) this.drawSide(s);
+        if (this.dirty.side || s.content !== this.sideContent || s.shape !== this.sideShape) steps = this.sideSteps(s);
       }
     } catch (err) { this.view.ctx.ui.error(err); }
-    this.syncPending = false;
-    this.view.rendered();
+    const done = () => { this.syncPending = false; this.view.rendered(); };
+    const next = () => {
+      if (token !== this.syncToken) return; // a newer change: its own sync follows
+      const step = steps.shift();
+      if (!step) { done(); return; }
+      try { step(); } catch (err) { this.view.ctx.ui.error(err); }
+      if (now) next(); else setTimeout(next, 0);
+    };
+    next();
   }
 
   /** Draw now what is pending (before something reads the Plotly figure, e.g. the scrubber or an export). */
-  flush() { if (this.syncPending) { clearTimeout(this.syncTimer); this.sync(); } }
+  flush() { if (this.syncPending) { clearTimeout(this.syncTimer); this.syncToken = {}; this.sync(this.syncToken, true); } }
 
-  markDrawn(run, live) {
+  markDrawn(run, live, began) {
     const d = this.view.hooks.drawn;
-    d.count += 1; d.at = performance.now(); d.live = live;
+    d.count += 1; d.at = performance.now(); d.live = live; d.ms = d.at - began;
     d.runKey = run?.key ?? null; d.done = !!run?.done; d.surfaceKey = this.view.scene.surfaceKey;
   }
 
