@@ -17,6 +17,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from app.errors import EngineInputError
 from app.limits import AtMost, AtMostItems
 from app.schemas.common import OptimizerSpec, ScheduleSpec, Strict
+from app.schemas.runs import check_closure_evals
 from app.settings import Limits
 from engine.nn import MLP, Dataset, make_dataset
 from engine.nn.datasets import REGISTRY as DATASETS
@@ -175,7 +176,8 @@ class NetworkTrainRequest(Strict):
         for index, spec in enumerate(self.optimizers):
             if spec.name == "newton" or spec.optimizer.needs_hessian:
                 raise ValueError(f"optimizers[{index}]: newton is not available for networks (it needs the full "
-                                 "d×d Hessian); use gd, momentum, nesterov, adagrad, rmsprop, adam, adamw or adadelta")
+                                 "d×d Hessian); use any other optimizer")
+        check_closure_evals(self.optimizers, self.steps)
         task = self.dataset.data.task
         if self.model.loss is None:
             self.model.loss = "bce" if task == "classification" else "mse"

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from app.limits import AtMost, AtMostItems
 from app.schemas.common import NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef
 from engine.details import MAX_DETAIL_STEPS
+from engine.optimizers.base import MAX_CLOSURE_EVALS
 
 DEFAULT_SCENE = {
     "surface": {"name": "quadratic", "params": {"kappa": 50, "theta": 30}},
@@ -19,6 +20,15 @@ DEFAULT_SCENE = {
     "schedule": {"name": "constant"},
     "noise": {"sigma": 0.0, "seed": 0},
 }
+
+
+def check_closure_evals(specs, steps: int) -> None:
+    """Optimizers that evaluate f several times per update (L-BFGS) step in Python: bound their work."""
+    for index, spec in enumerate(specs):
+        opt = spec.optimizer
+        if opt.needs_closure and steps * opt.evals_per_step > MAX_CLOSURE_EVALS:
+            raise ValueError(f"optimizers[{index}] ({opt.name}): steps × max_eval = {steps} × {opt.evals_per_step} "
+                             f"is over {MAX_CLOSURE_EVALS} evaluations; lower steps or max_eval")
 
 
 class RunRequest(Strict):
@@ -43,6 +53,7 @@ class RunRequest(Strict):
             raise ValueError(f"details are available for steps ≤ {MAX_DETAIL_STEPS}, got steps = {self.steps}")
         if self.start is None:
             self.start = list(self.surface.surface.default_start)
+        check_closure_evals(self.optimizers, self.steps)
         return self
 
 

@@ -211,7 +211,10 @@ def train_iter(model: MLP, data: Dataset, optimizers: Sequence[Optimizer | Mappi
                 if not (np.isfinite(loss[j]) and np.all(np.isfinite(grads[j]))):
                     stop(k, t)
                     continue
-                W[k], states[k] = opts[k][1].update(grads[j], states[k], W[k], lrs[k, t])
+                opt = opts[k][1]
+                # L-BFGS re-evaluates the same minibatch inside its step (torch's closure)
+                extra = {"closure": lambda w, Xb=Xb, yb=yb: model.loss_and_grad(w, Xb, yb)} if opt.needs_closure else {}
+                W[k], states[k] = opt.update(grads[j], states[k], W[k], lrs[k, t], **extra)
         if (t + 1) % chunk_steps == 0 and t + 1 < steps:
             yield chunk(t + 1, False)
     yield chunk(steps, True)

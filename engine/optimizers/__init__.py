@@ -14,6 +14,7 @@ from engine.optimizers import (
     adam,
     adamax,
     asgd,
+    lbfgs,
     lion,
     nadam,
     newton,
@@ -29,7 +30,7 @@ from engine.params import resolve
 REGISTRY: dict[str, OptimizerInfo] = {
     info.name: info
     for module in (sgd, adagrad, rmsprop, adam, adadelta, newton,
-                   adamax, nadam, radam, rprop, asgd, adafactor, lion, schedulefree)
+                   adamax, nadam, radam, rprop, asgd, adafactor, lion, schedulefree, lbfgs)
     for info in module.INFOS
 }
 

@@ -41,6 +41,13 @@ class Optimizer(NamedTuple):
     needs_closure: bool = False  # update(..., closure=fn): several evaluations per step (L-BFGS)
     aux: Callable[[Any, np.ndarray], dict[str, np.ndarray]] | None = None  # extra per-iterate arrays (see above)
     explain: Callable[..., dict[str, Any]] | None = None  # per-step teaching extras (engine.details)
+    evals_per_step: int = 1  # at most this many f/∇f evaluations per update (L-BFGS: max_eval)
+
+
+# A multi-evaluation optimizer steps each start in Python (its line search branches per start), so a run
+# may spend at most this many evaluations in all: steps × evals_per_step per run (checked by the API before
+# it starts), starts × updates × evals_per_step per batch (checked by the optimizer as it goes).
+MAX_CLOSURE_EVALS = 20_000
 
 
 class OptimizerInfo(NamedTuple):

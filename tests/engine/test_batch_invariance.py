@@ -120,7 +120,7 @@ PHASE_AXES = {
     "adadelta": ("lr", "rho"), "newton": ("lr", "damping"), "adamw": ("lr", "weight_decay"),
     "adamax": ("lr", "eps"), "nadam": ("lr", "momentum_decay"), "radam": ("lr", "eps"), "rprop": ("lr", None),
     "asgd": ("lr", "lambd"), "adafactor": ("lr", "beta2_decay"), "lion": ("lr", "weight_decay"),
-    "sgd_schedulefree": ("lr", "weight_decay"), "adamw_schedulefree": ("lr", "r"),
+    "sgd_schedulefree": ("lr", "weight_decay"), "adamw_schedulefree": ("lr", "r"), "lbfgs": ("lr", "tolerance_grad"),
 }
 
 

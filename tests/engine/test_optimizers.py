@@ -30,6 +30,8 @@ def run(opt, x0, grad_fn, steps, lr=None, hess_fn=None):
     path = [x]
     for _ in range(steps):
         extra = {"hessian": hess_fn(x)} if opt.needs_hessian else {}
+        if opt.needs_closure:  # L-BFGS evaluates f and ∇f itself
+            extra["closure"] = lambda p: (VALUE[grad_fn](p), grad_fn(p))
         x, state = opt.update(grad_fn(x), state, x, lr, **extra)
         path.append(x)
     return np.array(np.broadcast_arrays(*path))  # path[0] may be one start fanned out by array hparams
@@ -51,12 +53,20 @@ def rosen_grad(p):
     return np.stack([-2 * (1 - x) - 4 * B_ROSEN * x * (y - x * x), 2 * B_ROSEN * (y - x * x)], -1)
 
 
+def rosen_value(p):
+    x, y = p[..., 0], p[..., 1]
+    return (1 - x) ** 2 + B_ROSEN * (y - x * x) ** 2
+
+
 def rosen_hess(p):
     x, y = p[..., 0], p[..., 1]
     fxx = 2 - 4 * B_ROSEN * (y - 3 * x * x)
     fxy = -4 * B_ROSEN * x
     fyy = 2 * B_ROSEN + 0 * x
     return np.stack([np.stack([fxx, fxy], -1), np.stack([fxy, fyy], -1)], -2)
+
+
+VALUE = {quad_grad: lambda p: 0.5 * (p * p * np.array(CURV)).sum(-1), rosen_grad: rosen_value}
 
 
 # ---------------------------------------------------------------- scalar references (torch's formulas)
