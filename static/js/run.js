@@ -55,6 +55,8 @@ export function addChunk(run, chunk) {
   for (const v of chunk.loss) r.loss.push(v);
   for (const v of chunk.grad_norm) r.grad_norm.push(v);
   for (const v of chunk.lr) r.lr.push(v);
+  // an optimizer's second line (ASGD's average, Schedule-Free's evaluation point) and L-BFGS's evaluation count
+  for (const key of ["aux_path", "func_evals"]) if (chunk[key]) (r[key] = r[key] || []).push(...chunk[key]);
   r.steps_taken = Math.max(0, r.path.length - 1);
 }
 
@@ -73,7 +75,9 @@ export function asResponse(run) {
     surface: run.surface, start: run.start, steps: run.steps, schedule: run.schedule,
     runs: run.runs.map((r) => ({
       optimizer: r.optimizer, path: r.path, loss: r.loss, grad_norm: r.grad_norm, lr: r.lr,
-      status: r.status, steps_taken: r.steps_taken, ...(r.measured_rate !== undefined ? { measured_rate: r.measured_rate } : {}),
+      status: r.status, steps_taken: r.steps_taken,
+      ...(r.aux_path ? { aux_path: r.aux_path } : {}), ...(r.func_evals ? { func_evals: r.func_evals } : {}),
+      ...(r.measured_rate !== undefined ? { measured_rate: r.measured_rate } : {}),
     })),
     theory: run.theory,
   };

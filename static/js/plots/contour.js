@@ -190,6 +190,15 @@ export function contourFigure(s) {
       hovertemplate: `<b>${names[i]}</b><br>t = %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
       hoverlabel: { bgcolor: "#fff", bordercolor: colors[i] },
     });
+    if (r.aux_path?.length) { // the optimizer's second line: ASGD's average x̄, Schedule-Free's evaluation point x
+      const label = r.optimizer?.name === "asgd" ? "average x̄" : "evaluation point x";
+      data.push({
+        type: "scatter", mode: "lines", uid: `aux-${i}`, name: `${names[i]}: ${label}`, showlegend: false,
+        opacity: focus === null ? 0.9 : 0.32, x: r.aux_path.map((p) => p[0]), y: r.aux_path.map((p) => p[1]),
+        line: { color: colors[i], width: 2, dash: "dash" },
+        hovertemplate: `<b>${names[i]}</b> ${label}<br>t = %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
+      });
+    }
     if (r.status === "diverged") {
       const e = exitPoint(r.path, domain);
       if (e) {
