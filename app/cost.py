@@ -120,9 +120,22 @@ def batched(ev: EvalCost, limits: Budget, n: int, steps: int, newton: bool) -> f
     return steps * (per_step + limits.cost_batch_step_seconds + n * limits.cost_batch_point_seconds)
 
 
+# an optimizer that evaluates f several times per update (L-BFGS) steps each start in Python: one of its
+# evaluations (closure call + its share of the two-loop recursion) costs about this much, measured
+CLOSURE_EVAL_SECONDS = 2e-4
+
+
+def closure_seconds(opt, ev: EvalCost, starts: int, steps: int) -> float:
+    """Extra time of a multi-evaluation optimizer: starts × steps × evaluations per step."""
+    if not opt.needs_closure:
+        return 0.0
+    return starts * steps * opt.evals_per_step * (2 * ev.grad_point + CLOSURE_EVAL_SECONDS)
+
+
 def run_cost(body, ev: EvalCost, limits: Budget) -> float:
     newton = any(spec.optimizer.needs_hessian for spec in body.optimizers)
     seconds = lockstep(ev, limits, len(body.optimizers), body.steps, newton)
+    seconds += sum(closure_seconds(spec.optimizer, ev, 1, body.steps) for spec in body.optimizers)
     return seconds * (3 if getattr(body, "details", False) else 1)  # details: the anatomy of every update
 
 
@@ -136,12 +149,14 @@ def grid_cost(body, ev: EvalCost, limits: Budget) -> float:
 
 
 def basins_cost(body, ev: EvalCost, limits: Budget) -> float:
-    return batched(ev, limits, body.n * body.n, body.steps, body.optimizer.optimizer.needs_hessian)
+    return (batched(ev, limits, body.n * body.n, body.steps, body.optimizer.optimizer.needs_hessian)
+            + closure_seconds(body.optimizer.optimizer, ev, body.n * body.n, body.steps))
 
 
 def phase_cost(body, ev: EvalCost, limits: Budget) -> float:
     nx, ny = (a.n for a in body.axes.values())
-    return batched(ev, limits, nx * ny, body.steps, body.optimizer.optimizer.needs_hessian)
+    return (batched(ev, limits, nx * ny, body.steps, body.optimizer.optimizer.needs_hessian)
+            + closure_seconds(body.optimizer.optimizer, ev, nx * ny, body.steps))
 
 
 def tune_cost(body, ev: EvalCost, limits: Budget) -> float:
@@ -151,8 +166,10 @@ def tune_cost(body, ev: EvalCost, limits: Budget) -> float:
     total = 0.0
     for spec in body.optimizers:
         newton = spec.optimizer.needs_hessian
-        total += sum(batched(ev, limits, count, steps, newton) for count, steps in plan)
+        total += sum(batched(ev, limits, count, steps, newton) + closure_seconds(spec.optimizer, ev, count, steps)
+                     for count, steps in plan)
         total += lockstep(ev, limits, 1, body.steps, newton)  # the best lr's run
+        total += closure_seconds(spec.optimizer, ev, 1, body.steps)
     return total
 
 
