@@ -90,7 +90,16 @@ class SweepBase(Strict):
 
 
 class SweepRequest(Strict):
-    """A grid of 1–3 axes over numeric fields of a base training, `seeds.count` replicates per cell."""
+    """A grid of 1–3 axes over numeric fields of a base training, `seeds.count` replicates per cell.
+
+    Per seed: final_loss and accuracy (the last recorded values, as the single call's `final`),
+    best_loss (the lowest recorded loss), steps_to_target, diverged_at and status: "diverged" by the
+    single training's own rule, else "converged" (networks: target_loss reached; 2D runs: |∇f| < 1e-6
+    as /api/run says) or "max_steps"; 2D runs add final_point and minimum (index into the surface's
+    minima, −1 diverged, −2 none reached), networks with sharpness_every add lam_max at the last step.
+    Per cell: median and IQR of final_loss with diverged seeds counted as +∞ (so null when most
+    diverged), median accuracy of the seeds that did not diverge, diverged_fraction.
+    """
 
     model_config = {"json_schema_extra": {"examples": [EXAMPLE]}}
 
