@@ -33,6 +33,11 @@ from engine.nn.train import _batches
 from engine.schedules import make_schedule
 from engine.sweep import optim
 
+try:  # the one divergence rule of engine.nn.train (engine/divergence.py), where this tree has it
+    from engine.divergence import keepable, network_ceiling
+except ImportError:  # the older rule: only non-finite losses and gradients
+    keepable = network_ceiling = None
+
 SHARED = ("dataset", "steps", "batch_size", "shuffle_seed", "record_every", "sharpness_iters", "target_loss")
 
 
@@ -79,8 +84,17 @@ def train_batch(jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     best = np.full(B, np.inf)
     hit = np.full(B, -1)
 
-    def record(idx: np.ndarray, t: int, loss: np.ndarray, acc: np.ndarray) -> None:
-        ok = np.isfinite(loss)
+    # each training's loss ceiling from its own w₀, as train_iter computes it (model.loss per row)
+    limit = network_ceiling(model.loss(W, X, y)) if network_ceiling is not None else None
+
+    def kept(idx: np.ndarray, rows_w: np.ndarray, loss: np.ndarray) -> np.ndarray:
+        """train_iter's divergence rule for these rows (weights rows_w, loss)."""
+        if keepable is None:
+            return np.isfinite(loss)
+        return keepable(rows_w, loss, limit[idx])
+
+    def record(idx: np.ndarray, t: int, loss: np.ndarray, acc: np.ndarray, rows_w: np.ndarray) -> None:
+        ok = kept(idx, rows_w, loss)
         bad = idx[~ok]
         active[bad], diverged_at[bad] = False, t
         good = idx[ok]
@@ -99,13 +113,13 @@ def train_batch(jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             rows_w = W if idx.size == B else W[idx]  # no gather while every row is alive
             if recording and fused and t < steps:
                 loss, acc, grads = _loss_acc_grad(model, rows_w, X, y)
-                record(idx, t, loss, acc)
-                keep = np.isfinite(loss)
-                idx, loss, grads = idx[keep], loss[keep], grads[keep]
+                keep = kept(idx, rows_w, loss)
+                record(idx, t, loss, acc, rows_w)
+                idx, loss, grads, rows_w = idx[keep], loss[keep], grads[keep], rows_w[keep]
             else:
                 if recording:
                     loss, acc = model.evaluate(rows_w, X, y)
-                    record(idx, t, np.asarray(loss), np.asarray(acc))
+                    record(idx, t, np.asarray(loss), np.asarray(acc), rows_w)
                     idx = np.flatnonzero(active)
                     rows_w = W if idx.size == B else W[idx]
                 if t == steps or idx.size == 0:
@@ -113,7 +127,7 @@ def train_batch(jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 rows = next(batches)
                 Xb, yb = (X, y) if rows is None else (X[rows], y[rows])
                 loss, grads = model.loss_and_grad(rows_w, Xb, yb)
-            ok = np.isfinite(loss) & np.all(np.isfinite(grads), axis=1)
+            ok = kept(idx, rows_w, loss) & np.all(np.isfinite(grads), axis=1)
             if idx.size == B and ok.all():
                 G = grads  # the common case: every row steps
             else:
