@@ -46,7 +46,9 @@ def make_optimizer(name: str, hparams: dict[str, Any] | None = None) -> Optimize
 
 def describe(info: OptimizerInfo) -> dict[str, Any]:
     return {"name": info.name, "title": info.title, "torch": info.torch, "rule": info.rule,
-            "params": [p.describe() for p in info.params], "demo": dict(info.demo or {})}
+            "params": [p.describe() for p in info.params], "demo": dict(info.demo or {}),
+            # networks have no d×d Hessian: Newton-type methods are 2D only
+            "networks": not info.factory().needs_hessian}
 
 
 __all__ = ["REGISTRY", "Optimizer", "OptimizerInfo", "describe", "make_optimizer"]

@@ -35,7 +35,7 @@ export class NetworkControls {
       schedParams: "#nets-schedule-params", method: "#nets-method", mode: "#nets-plot-mode", center: "#nets-center",
       span: "#nets-span", copy: "#nets-copy-opt",
     }).map(([k, sel]) => [k, $(sel, root)]));
-    this.optimizers = ctx.catalog.optimizers.filter((o) => o.name !== "newton"); // networks have no d×d Hessian
+    this.optimizers = ctx.catalog.optimizers.filter((o) => o.networks !== false); // catalogue flag: no d×d Hessian methods
     this.optPanel = new OptimizerPanel({
       list: $("#nets-opt-list", root), addSelect: $("#nets-add-opt", root), addButton: $("#nets-add", root),
       countEl: $("#nets-opt-count", root), catalog: this.optimizers, store: this.optStore(), limits: ctx.limits,

@@ -31,7 +31,7 @@ class NetworksView {
     this.timer = null;
     this.auto = true;
     this.stale = false;
-    this.optNames = ctx.catalog.optimizers.map((o) => o.name).filter((n) => n !== "newton");
+    this.optNames = ctx.catalog.optimizers.filter((o) => o.networks !== false).map((o) => o.name);
     this.renderer = new Renderer(root, this);
     $("#nets-train", root).addEventListener("click", () => this.train());
     const auto = $("#nets-auto", root);
