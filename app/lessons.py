@@ -81,8 +81,9 @@ STABILITY_CLIFF = lesson(
     "What happens just below and just above that limit?",
     "Here λmax = 10, so the limit is 2/λmax = 0.2. At η = 0.196 (2 % below) the steep coordinate is multiplied "
     "by 1 − ηλmax = −0.96 per step: it oscillates but shrinks, and the loss falls at every step. At η = 0.204 "
-    "(2 % above) the factor is −1.04: the oscillation grows by 4 % per step and the run diverges after 334 "
-    "updates, although the shallow direction (λmin = 1) still converges. Only λmax sets the limit.",
+    "(2 % above) the factor is −1.04: the oscillation grows by 4 % per step and the run diverges after 141 "
+    "updates (its loss passes 10⁴ times the highest value in view), although the shallow direction "
+    "(λmin = 1) still converges. Only λmax sets the limit.",
     [("GD 2 % below and 2 % above 2/λmax",
       scene(quadratic(10), [-4.0, 2.0], 600,
             [{"name": "gd", "lr": 0.98 * 0.2, "label": "GD η = 0.98·2/λmax"},
@@ -113,7 +114,7 @@ NESTEROV = lesson(
     "Is it also stable for every learning rate that heavy ball tolerates?",
     "On this κ = 10 valley (λmax = 10) with μ = 0.9, Momentum (heavy ball) is stable for ηλmax < 2(1 + μ) = 3.8, i.e. "
     "η < 0.38, but Nesterov only for ηλmax < 2(1 + μ)/(1 + 2μ) ≈ 1.357, i.e. η < 0.1357. At η = 0.2 heavy ball "
-    "converges at rate √μ ≈ 0.949 while Nesterov's steep mode grows by 2.29 per step and it diverges after 15 "
+    "converges at rate √μ ≈ 0.949 while Nesterov's steep mode grows by 2.29 per step and it diverges after 6 "
     "updates. Just inside its band, at η = 0.13, Nesterov converges at 0.885, faster than heavy ball at 0.2.",
     [("Momentum (heavy ball) and Nesterov at η = 0.2, Nesterov at η = 0.13 (μ = 0.9)",
       scene(quadratic(10), [-4.0, 2.0], 400,

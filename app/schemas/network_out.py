@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.schemas.network import MAX_WORK
+from engine.divergence import RULE as DIVERGENCE_RULE
 
 Floats = list[float | None]
 Grid = list[list[float | None]]
@@ -48,8 +49,10 @@ class FinalOut(BaseModel):
 
 class NetworkRunOut(BaseModel):
     optimizer: dict[str, Any] = Field(description="{name, label, every effective hyperparameter}")
-    status: Literal["ok", "diverged"]
-    diverged_at: int | None = Field(description="the step whose loss or gradient was non-finite; null if none")
+    status: Literal["ok", "diverged"] = Field(description=(
+        "\"diverged\" if the training stopped early by the divergence rule (a non-finite loss or gradient counts "
+        "too), else \"ok\". " + DIVERGENCE_RULE))
+    diverged_at: int | None = Field(description="the step whose weights broke the divergence rule; null if none")
     steps: list[int] = Field(description="recorded steps: 0, k, 2k, … and the last (loss[t] belongs to steps[t])")
     loss: Floats = Field(description="full-data loss E(w) at each recorded step")
     accuracy: Floats | None = Field(description="full-data accuracy at each recorded step; null for regression")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from app.limits import AtMost, AtMostItems
 from app.schemas.common import NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef
 from engine.details import MAX_DETAIL_STEPS
+from engine.divergence import RULE as DIVERGENCE_RULE
 from engine.optimizers.base import MAX_CLOSURE_EVALS
 
 DEFAULT_SCENE = {
@@ -84,8 +85,10 @@ class RunOut(BaseModel):
     loss: list[float | None] = Field(description="f(path[t])")
     grad_norm: list[float | None] = Field(description="|∇f(path[t])| (without noise)")
     lr: list[float | None] = Field(description="lr[t] = lr·factor(t), used by update t+1 (one entry fewer than path)")
-    status: Literal["converged", "max_steps", "diverged"]
-    steps_taken: int
+    status: Literal["converged", "max_steps", "diverged"] = Field(description=(
+        "\"diverged\" if the run stopped early by the divergence rule, else \"converged\" if the final "
+        "gradient norm is below 1e-6, else \"max_steps\". " + DIVERGENCE_RULE))
+    steps_taken: int = Field(description="updates kept (= steps unless diverged)")
     aux_path: list[list[float | None]] | None = Field(default=None, description=(
         "a second line beside the path, aligned with it (aux_path[0] = start): ASGD's averaged point x̄ "
         "(torch's state['ax']); Schedule-Free's evaluation point x (the path is the train point y where "

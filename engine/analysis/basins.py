@@ -3,7 +3,7 @@
 Start (x[j], y[i]) is cell (i, j), the layout of `/api/grid`. After `steps` updates each start
 gets a label:
 
-    −1  the run diverged (an iterate or its loss non-finite, or |x| > 1e6; see engine.run)
+    −1  the run diverged (the one rule of engine.divergence: non-finite, |x| > 1e6 or the loss ceiling)
     k   the final point is within `radius` of minimum k (index into `surface.minima`, nearest
         one) and its gradient norm is below `tol`
     −2  otherwise: not converged within the tolerances (still moving, or stuck at a saddle or

@@ -13,8 +13,11 @@
   dataset and the weights. Sharpness λmax of the full-data Hessian (Lanczos on exact
   HVPs) every `sharpness_every` steps and at the last step, with the lr η_t of that
   step so it can be compared with 2/η_t.
-* A run whose loss or gradient becomes non-finite stops with status "diverged" at that
-  step (never raises); the others go on.
+* A run stops with status "diverged" at step t (never raises; the others go on) when the
+  loss at w_t (the minibatch's, or the full data's at a record) or its gradient is not
+  finite, |w_t| > 1e6, or the loss exceeds 10⁴ × the full-data loss at w₀: the one rule of
+  `engine.divergence` (with floor 0, since these losses are ≥ 0) that surface runs follow too.
+  The weights of step t are then not recorded.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.divergence import keepable, network_ceiling
 from engine.nn.datasets import Dataset
 from engine.nn.hessian import lam_max
 from engine.nn.mlp import MLP
@@ -176,6 +180,7 @@ def train_iter(model: MLP, data: Dataset, optimizers: Sequence[Optimizer | Mappi
     diverged_at: list[int | None] = [None] * K
     batches = _batches(len(y), batch_size, shuffle_seed)
     buf = _Buffer(K)
+    limit = network_ceiling(model.loss(w0, X, y))  # same w₀ for every run: one ceiling
 
     def stop(k: int, t: int) -> None:
         active[k], diverged_at[k] = False, t
@@ -191,8 +196,9 @@ def train_iter(model: MLP, data: Dataset, optimizers: Sequence[Optimizer | Mappi
             break
         if t % record_every == 0 or t == steps:
             loss, acc = model.evaluate(W[idx], X, y)
+            ok = keepable(W[idx], loss, limit)
             for j, k in enumerate(idx):
-                if np.isfinite(loss[j]):
+                if ok[j]:
                     buf.record(k, t, loss[j], acc[j], W[k])
                 else:
                     stop(k, t)
@@ -206,9 +212,10 @@ def train_iter(model: MLP, data: Dataset, optimizers: Sequence[Optimizer | Mappi
         rows = next(batches)
         Xb, yb = (X, y) if rows is None else (X[rows], y[rows])
         loss, grads = model.loss_and_grad(W[idx], Xb, yb)
+        ok = keepable(W[idx], loss, limit) & np.isfinite(grads).all(axis=-1)
         with np.errstate(all="ignore"):
             for j, k in enumerate(idx):
-                if not (np.isfinite(loss[j]) and np.all(np.isfinite(grads[j]))):
+                if not ok[j]:
                     stop(k, t)
                     continue
                 opt = opts[k][1]

@@ -158,14 +158,14 @@ def test_2_just_below_the_cliff_converges_just_above_diverges():
     assert above["optimizer"]["lr"] == pytest.approx(1.02 * limit)
     assert below["status"] == "converged"
     assert np.all(np.diff(below["loss"]) < 0)  # the loss falls at every step
-    assert above["status"] == "diverged" and above["steps_taken"] == 334 and "334" in entry["notice"]
+    assert above["status"] == "diverged" and above["steps_taken"] == 141 and "141" in entry["notice"]
     assert [r["stable"] for r in out["theory"]["runs"]] == [True, False]
     assert below["loss"][-1] < 1e-18 * below["loss"][0] and above["loss"][-1] > 1e10  # the visible outcome
     # θ = 0: the steep direction is y, multiplied by 1 − ηλmax = −0.96 and −1.04
     for run_out, factor in ((below, -0.96), (above, -1.04)):
         y = arr(run_out)[:, 1]
         np.testing.assert_allclose(y[1:50] / y[:49], factor, rtol=1e-9)
-    assert np.abs(arr(above)[-1, 1]) > 1e5 and np.abs(arr(above)[-1, 0]) < 1e-20  # shallow x still converged
+    assert np.abs(arr(above)[-1, 1]) > 500 and np.abs(arr(above)[-1, 0]) < 1e-13  # shallow x still converged
 
 
 # ---- 3. momentum as acceleration --------------------------------------------------------
@@ -207,7 +207,7 @@ def test_4_nesterovs_band_is_narrower_than_heavy_balls():
     assert nest_slow["lr"] * lam_max < 2 * (1 + mu) / (1 + 2 * mu)
     statuses = [r["status"] for r in out["runs"]]
     assert statuses[0] != "diverged" and statuses[1] == "diverged" and statuses[2] == "converged"
-    assert out["runs"][1]["steps_taken"] == 15 and "15" in entry["notice"]
+    assert out["runs"][1]["steps_taken"] == 6 and "after 6" in entry["notice"]
     assert out["runs"][0]["loss"][-1] < 1e-12
     # "Nesterov at η = 0.13 converges faster than heavy ball at 0.2": lower loss at every step from 20 on
     heavy_loss, slow_loss = (np.array(out["runs"][i]["loss"], dtype=float) for i in (0, 2))

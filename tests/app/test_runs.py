@@ -83,7 +83,9 @@ def test_newton_lands_on_the_quadratic_minimum_in_one_step(client):
 
 def test_statuses_converged_max_steps_diverged(client):
     """κ = 10 (θ = 0, so H = diag(1, 10)): η* = 2/11 converges (rate 9/11), η = 0.3 multiplies
-    the steep coordinate by 1 − 3 = −2 each step, so ‖x_t‖ first exceeds 1e6 at t = 19."""
+    the steep coordinate by 1 − 3 = −2 each step, so f_t first exceeds the loss ceiling of
+    engine.divergence, 10⁴ × the highest value in view (137.5 at the corners of [−5, 5]²), at
+    t = 9, long before ‖x_t‖ would exceed 1e6 (t = 19)."""
     surface = {"name": "quadratic", "params": {"kappa": 10}}
     optimizers = [{"name": "gd", "lr": 2 / 11}, {"name": "gd", "lr": 0.3}]
     long_run = post_run(client, run_body(surface, optimizers, start=START, steps=300))
@@ -92,11 +94,12 @@ def test_statuses_converged_max_steps_diverged(client):
     check_run_shape(converged, 300)  # converging does not stop the run
 
     factors = np.array([1 - 0.3 * 1, 1 - 0.3 * 10])
-    norms = [np.linalg.norm(factors**t * START) for t in range(40)]
-    first_bad = next(t for t, n in enumerate(norms) if n > 1e6)
-    assert first_bad == 19
+    points = [factors**t * START for t in range(40)]
+    assert next(t for t, p in enumerate(points) if np.linalg.norm(p) > 1e6) == 19
+    first_bad = next(t for t, (x, y) in enumerate(points) if 0.5 * (x * x + 10 * y * y) > 1e4 * 137.5)
+    assert first_bad == 9
     assert diverged["status"] == "diverged"
-    check_run_shape(diverged, first_bad - 1)  # iterate 19 is not included; 18 updates kept
+    check_run_shape(diverged, first_bad - 1)  # iterate 9 is not included; 8 updates kept
     np.testing.assert_allclose(diverged["path"], [factors**t * START for t in range(first_bad)], rtol=1e-12)
     assert max(np.linalg.norm(diverged["path"], axis=1)) <= 1e6
 

@@ -12,7 +12,9 @@ SCENES = {
         "optimizers": [{"name": "gd", "lr": 0.03}, {"name": "momentum", "lr": 0.01, "momentum": 0.9},
                        {"name": "nesterov", "lr": 0.01, "momentum": 0.9}, {"name": "adam", "lr": 0.3}],
     },
-    "diverging": {  # gd: x_t = (0.95^t·x0, (−1.5)^t·y0) first exceeds norm 1e6 at t = 33; 32 updates kept
+    # gd: x_t = (0.95^t·x0, (−1.5)^t·y0); f_t ≈ 25·y_t² first exceeds the loss ceiling 10⁴·637.5 (10⁴ × the
+    # highest value in view, engine.divergence) at t = 14, so 13 updates are kept (|x_t| > 1e6 only at t = 33)
+    "diverging": {
         "surface": {"name": "quadratic", "params": {"kappa": 50}}, "start": [-4.0, 2.0], "steps": 300,
         "optimizers": [{"name": "gd", "lr": 0.05}, {"name": "momentum", "lr": 0.01}, {"name": "adam", "lr": 0.1}],
     },
@@ -89,9 +91,9 @@ def test_diverging_stream_stops_its_run_and_reports_it(client):
     lines = stream(client, SCENES["diverging"])
     done = lines[-1]
     assert [r["status"] for r in done["runs"]] == ["diverged", "max_steps", "max_steps"]
-    assert [r["steps_taken"] for r in done["runs"]] == [32, 300, 300]
+    assert [r["steps_taken"] for r in done["runs"]] == [13, 300, 300]
     gd_chunks = [line for line in lines[1:-1] if line["run"] == 0]
-    assert sum(len(c["path"]) for c in gd_chunks) == 33
+    assert sum(len(c["path"]) for c in gd_chunks) == 14
 
 
 def test_long_streams_come_in_many_chunks(client):

@@ -28,8 +28,8 @@ def test_gd_on_quadratic_matches_closed_form():
 
 
 def test_divergence_stops_before_the_first_bad_iterate():
-    surf = quad(kappa=50, theta=0)  # lam_max = 50: eta = 0.05 gives |1 - 2.5| = 1.5 per step along y
-    (res,) = run_many(surf, [make_optimizer("gd", {"lr": 0.05})], [0.0, 1.0], 200)
+    surf = make_surface("saddle", {"a": 1.0, "b": 1.0})  # escape along y: f falls, only |x| can stop it
+    (res,) = run_many(surf, [make_optimizer("gd", {"lr": 0.5})], [0.0, 1.0], 200)
     assert res.status == "diverged"
     # |y_t| = 1.5^t; the first t with 1.5^t > 1e6 is 35, so 34 updates are kept
     assert res.steps_taken == 34
