@@ -100,7 +100,7 @@ def iterate_runs(
     steps_taken = [0] * len(members)
     grad_norm = np.sqrt(stepper.grad_sq0)
     for i in np.flatnonzero(stepper.alive):
-        aux0 = {k: v[None] for k, v in aux_rows(members[i].optimizer, members[i].state, x0).items()}
+        aux0 = aux_rows(members[i].optimizer, members[i].state, stepper.x[i:i + 1])  # rows (1, ...)
         yield Chunk(int(i), 0, x0[None].copy(), stepper.loss0[i:i + 1].copy(), grad_norm[i:i + 1].copy(),
                     np.empty(0), aux0)
     while stepper.t < steps and stepper.alive.any() and not cancelled():

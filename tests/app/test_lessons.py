@@ -160,7 +160,7 @@ def test_2_just_below_the_cliff_converges_just_above_diverges():
     assert np.all(np.diff(below["loss"]) < 0)  # the loss falls at every step
     assert above["status"] == "diverged" and above["steps_taken"] == 141 and "141" in entry["notice"]
     assert [r["stable"] for r in out["theory"]["runs"]] == [True, False]
-    assert below["loss"][-1] < 1e-18 * below["loss"][0] and above["loss"][-1] > 1e10  # the visible outcome
+    assert below["loss"][-1] < 1e-18 * below["loss"][0] and above["loss"][-1] > 1e6  # stopped near 1e4 × 137.5
     # θ = 0: the steep direction is y, multiplied by 1 − ηλmax = −0.96 and −1.04
     for run_out, factor in ((below, -0.96), (above, -1.04)):
         y = arr(run_out)[:, 1]
