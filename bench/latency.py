@@ -89,7 +89,7 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def settle(page) -> None:
-    page.wait_for_function(READY, timeout=20000)
+    page.wait_for_function(READY, timeout=90000)
     page.wait_for_timeout(60)
 
 
