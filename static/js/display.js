@@ -25,7 +25,7 @@
   // ---- the light ↔ dark colour table of the figures (light values are what plots/*.js write) --------
   const PAIRS = [
     ["#1d2433", "#e8eaf0"], ["#6b7385", "#9aa2b4"], ["#e6e8ee", "#2c333f"], ["#c9ced8", "#4a5262"],
-    ["#ffffff", "#1b2029"], ["#fafafa", "#20262f"],
+    ["#ffffff", "#1b2029"], ["#fafafa", "#20262f"], ["#e3e1da", "#3e4655"],
     // contour fill (plots/common.js SURFACE_SCALE): valleys stay the darker end in both themes
     ["#9fb6cf", "#0e1726"], ["#b7c9dc", "#142036"], ["#cfdbe7", "#1b2940"], ["#e2e8ee", "#243249"],
     ["#eeefec", "#2d3a50"], ["#f5f2ea", "#344055"], ["#faf7f0", "#3b4558"],

@@ -1,7 +1,7 @@
 // plots/surface3d.js — the surface in 3D with the paths lifted onto it (same level transform as the contour).
 
 import { indexAt } from "./contour.js";
-import { FONT, INK, MUTED, SURFACE_SCALE, levelTransform } from "./common.js";
+import { FONT, INK, SURFACE_SCALE, levelTransform } from "./common.js";
 
 let webglOk = null;
 /** WebGL is needed for 3D; without it we show a note instead of a broken canvas. */
@@ -28,7 +28,7 @@ export function surfaceFigure(s) {
   }
   const zT = s.grid._z3;
   const domain = info.domain;
-  const lift = (levels.hi - levels.lo) * 0.006;
+  const lift = (levels.hi - levels.lo) * 0.02; // paths float just above the mesh instead of cutting through it
   const data = [{
     type: "surface", uid: "surface3d", x: s.grid.x, y: s.grid.y, z: zT, colorscale: SURFACE_SCALE, showscale: false,
     opacity: 0.96, hoverinfo: "skip",
@@ -64,7 +64,7 @@ export function surfaceFigure(s) {
     marker: { size: 6, color: "#fff", line: { color: INK, width: 2 } } });
   data.push({ type: "scatter3d", mode: "markers", uid: "now3d", name: "now", hoverinfo: "skip", ...now3(now) });
   const ax = (title, range) => ({ title: { text: title }, range, backgroundcolor: "#faf7f0", gridcolor: "#e3e1da",
-    showbackground: true, zeroline: false, tickfont: { size: 10, color: MUTED } });
+    showbackground: true, zeroline: false, tickfont: { size: 12, color: INK } });
   const layout = {
     font: FONT, margin: { l: 0, r: 0, t: 0, b: 0 }, paper_bgcolor: "rgba(0,0,0,0)", showlegend: false,
     uirevision: s.revision,
@@ -72,7 +72,7 @@ export function surfaceFigure(s) {
       xaxis: ax("x", domain.x), yaxis: ax("y", domain.y),
       zaxis: { ...ax("f", [levels.lo, levels.hi + lift * 4]), ...levels.ticks() },
       aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.6 },
-      camera: { eye: { x: -1.0, y: -1.5, z: 1.8 } },
+      camera: { eye: { x: -0.95, y: -1.35, z: 1.05 }, center: { x: 0, y: 0, z: -0.12 } }, // the box fills the frame
     },
   };
   return { data, layout, levels };

@@ -45,6 +45,8 @@ export function selected(s) {
 
 export function mount(section, ctx) { return new BasinsView(section, ctx); }
 
+const MANY_MINIMA = "himmelblau"; // the surface Basins opens on when the current one has a single minimum
+
 class BasinsView {
   constructor(root, ctx) {
     Object.assign(this, { root, ctx, store: ctx.store });
@@ -72,7 +74,24 @@ class BasinsView {
     this.store.subscribe((s) => this.onState(s));
   }
 
-  show() { this.onState(this.store.get()); }
+  show() {
+    if (!this.shown) this.openOnManyMinima();
+    this.shown = true;
+    this.onState(this.store.get());
+  }
+
+  /**
+   * A basin map of a one-minimum surface is one colour: when the user comes here from another view
+   * (not from a link, which must reproduce its scene), open on a surface with several minima.
+   */
+  openOnManyMinima() {
+    const s = this.store.get();
+    const info = this.ctx.catalog.surfaces.find((x) => x.name === s.surface);
+    const target = this.ctx.catalog.surfaces.find((x) => x.name === MANY_MINIMA);
+    if (!this.ctx.hooks.isReady || !info || !target || info.name === "custom" || (info.minima || []).length > 1) return;
+    this.store.update((d) => { d.surface = target.name; d.sp = {}; d.start = [...target.default_start]; });
+    this.ctx.ui.toast(`${info.title} has a single basin: showing ${target.title}'s ${target.minima.length} minima instead.`);
+  }
 
   /** Largest steps the server's work bound (n² × steps) allows for this n. */
   maxSteps(n) { return Math.max(1, Math.min(this.limits.steps, Math.floor(this.limits.work / (n * n)))); }
