@@ -16,10 +16,9 @@
   const save = (v) => { try { if (v) localStorage.setItem(KEY, v); else localStorage.removeItem(KEY); } catch (e) { /* private mode */ } };
   const media = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
   const query = new URLSearchParams(location.search);
-  const asked = query.get("theme");
-  if (asked === "dark" || asked === "light") save(asked);
+  const asked = query.get("theme"); // ?theme=dark|light: this page load only (screenshots, links for a class)
   const chosen = () => { const t = saved(); return t === "dark" || t === "light" ? t : null; };
-  root.dataset.theme = chosen() || (media && media.matches ? "dark" : "light");
+  root.dataset.theme = (asked === "dark" || asked === "light" ? asked : null) || chosen() || (media && media.matches ? "dark" : "light");
   if (query.get("present") === "1") root.dataset.present = "1";
 
   // ---- the light ↔ dark colour table of the figures (light values are what plots/*.js write) --------
@@ -32,7 +31,10 @@
     // optimizer colours (optimizer-style.js), so a live theme switch recolours drawn paths at once
     ["#0a5a9c", "#5cb3ff"], ["#a33a00", "#ff9a5c"], ["#006646", "#3ddc97"], ["#a3246e", "#ff8fd0"],
     ["#6a3d9a", "#c39bff"], ["#6e5200", "#f0c93a"], ["#005f6f", "#4fd6e8"], ["#7d4a1c", "#e0a872"],
-    ["#3d3d3d", "#e6e6e6"], ["#b2182b", "#ff7b86"],
+    ["#3d3d3d", "#e6e6e6"], ["#b2182b", "#ff7b86"], ["#8a305a", "#f2a2ca"], ["#8c2f2f", "#ff8f8f"],
+    ["#4a3aa0", "#aa9cff"], ["#2f5f1f", "#9fe07f"], ["#1f4f70", "#8ccaf2"], ["#5c4c00", "#e2d272"],
+    ["#99004d", "#ff7ab8"], ["#00505a", "#7fe0e0"], ["#553377", "#d0b0ff"],
+    ["#7b3294", "#c58fe0"], // teach/arrows.js: the momentum arrow
   ];
   const toDark = new Map(); const toLight = new Map();
   const rgbKey = (r, g, b) => `${r},${g},${b}`;

@@ -18,12 +18,21 @@ export const STYLE = {
   rmsprop: { name: "RMSprop", light: "#005f6f", dark: "#4fd6e8" },
   adadelta: { name: "Adadelta", light: "#7d4a1c", dark: "#e0a872" },
   newton: { name: "Newton", light: "#3d3d3d", dark: "#e6e6e6" },
+  adamax: { name: "Adamax", light: "#8a305a", dark: "#f2a2ca" },
+  nadam: { name: "NAdam", light: "#8c2f2f", dark: "#ff8f8f" },
+  radam: { name: "RAdam", light: "#4a3aa0", dark: "#aa9cff" },
+  rprop: { name: "Rprop", light: "#2f5f1f", dark: "#9fe07f" },
+  asgd: { name: "ASGD", light: "#1f4f70", dark: "#8ccaf2" },
+  adafactor: { name: "Adafactor", light: "#5c4c00", dark: "#e2d272" },
+  lion: { name: "Lion", light: "#99004d", dark: "#ff7ab8" },
+  sgd_schedulefree: { name: "SF-SGD", light: "#00505a", dark: "#7fe0e0" },
+  adamw_schedulefree: { name: "SF-AdamW", light: "#553377", dark: "#d0b0ff" },
 };
 
 /** Fallback shades for optimizers the table does not list yet (same contrast rules). */
 export const EXTRA = [
-  { light: "#8c2f2f", dark: "#ff8f8f" }, { light: "#2f5f1f", dark: "#9fe07f" }, { light: "#4a3aa0", dark: "#aa9cff" },
-  { light: "#8a305a", dark: "#f2a2ca" }, { light: "#5c4c00", dark: "#e2d272" }, { light: "#1f4f70", dark: "#8ccaf2" },
+  { light: "#7a3b2e", dark: "#ffab91" }, { light: "#3b5e2b", dark: "#b5e48c" }, { light: "#3f3f8f", dark: "#b3b3ff" },
+  { light: "#7f2f6f", dark: "#f0a6e0" }, { light: "#5a5a1e", dark: "#dada8a" }, { light: "#2e5566", dark: "#9dd3e8" },
 ];
 
 export const isDark = () => document.documentElement.dataset.theme === "dark";

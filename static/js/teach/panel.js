@@ -49,7 +49,9 @@ export function fillSelect(select, names, colors, index) {
   select.style.setProperty("--c", colors[index]);
 }
 
-const keyItem = (cls, color, html) => h("li", { style: `--c:${color}` },
+// the key is HTML, not a Plotly figure: map the arrow colours to the theme here (display.js's table)
+const themed = (color) => window.__losslabDisplay?.mapColor(color) ?? color;
+const keyItem = (cls, color, html) => h("li", { style: `--c:${themed(color)}` },
   h("span", { class: `key-mark ${cls}`, "aria-hidden": "true" }), h("span", { html }));
 
 /** The legend of the overlay for this method. */
