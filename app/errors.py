@@ -86,7 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # Starlette's ServerErrorMiddleware calls this for anything unhandled (then re-raises it
         # for the server's log); the body is fixed bytes, so this cannot fail.
         try:
-            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
         except Exception:  # noqa: BLE001, S110
             pass
         return internal_error()

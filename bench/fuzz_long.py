@@ -1,9 +1,13 @@
 """Long schema fuzz: `python bench/fuzz_long.py [--requests 10000] [--seed 0] [--max-minutes 90]`.
 
 Generates requests for every operation of the OpenAPI schema with schemathesis (valid and
-invalid bodies, half and half), sends them to the ASGI app in-process (no network), and counts
+invalid bodies, half and half); half the bodies are then made hostile (`hostile`): a lone UTF-16
+surrogate in a string, parameter-name collisions (dataset params n/seed/name, a surface param
+`self`), huge or tiny numbers (1e308, 2**64, 10**30, 5e-324). Sends them to the ASGI app
+in-process (no network), and counts
 - server errors: a 5xx answer or an exception escaping the app (target: 0);
-- contract breaks: a JSON body (or NDJSON line) holding NaN/Infinity, or that is not JSON.
+- contract breaks: a JSON body (or NDJSON line) holding NaN/Infinity, or that is not JSON, or a
+  response without the security headers (CSP, nosniff, X-Frame-Options, Referrer-Policy).
 Rounds with fresh seeds repeat until `--requests` requests were sent (operations with a small
 input space, such as GET /api/health, stop early within a round), bounded by `--max-minutes`.
 The short version of this run is in the test suite; this one is for the README's figure.
@@ -14,9 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import sys
 import time
 import warnings
+import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -52,7 +58,60 @@ def contract_break(response) -> str | None:
     return None
 
 
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
+HUGE = [1e308, -1e308, 2**64, -(2**63) - 1, 10**30, 5e-324, -0.0, 1e-300]
+SURROGATES = ["\ud800", "x\udfff", "\udbff\udbff", "a\ud83d"]  # lone halves (a valid pair is not hostile)
+COLLISIONS = [("dataset", "params", {"n": 5, "seed": 1, "name": "moons"}), ("surface", "params", {"self": 1.0}),
+              ("surface", "params", {"name": "x", "expr": "x"}), ("model", "params", {"hidden": 3})]
+
+
+def _paths(value, prefix=()):
+    """Every (path, leaf) of a JSON value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _paths(item, (*prefix, i))
+    yield prefix, value
+
+
+def _set(body, path, new) -> None:
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = new
+
+
+def hostile(body, rng: random.Random):
+    """The body with one hostile change (in place where possible), or the body unchanged."""
+    if not isinstance(body, dict):
+        return body
+    kind = rng.choice(["surrogate", "collision", "huge", "label"])
+    leaves = [(p, v) for p, v in _paths(body) if p]
+    if kind == "surrogate":
+        strings = [p for p, v in leaves if isinstance(v, str)]
+        if strings:
+            _set(body, rng.choice(strings), rng.choice(SURROGATES))
+            return body
+        kind = "label"
+    if kind == "label":
+        body[rng.choice(["label", "name", "expr"])] = rng.choice(SURROGATES)
+    elif kind == "collision":
+        top, key, params = rng.choice(COLLISIONS)
+        if isinstance(body.get(top), dict):
+            body[top][key] = dict(params)
+        else:
+            body[top] = {"name": "moons" if top == "dataset" else "quadratic", key: dict(params)}
+    else:
+        numbers = [p for p, v in leaves if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if numbers:
+            _set(body, rng.choice(numbers), rng.choice(HUGE))
+    return body
+
+
 def fuzz_operation(operation, mode, examples: int, round_seed: int, tally: dict) -> None:
+    rng = random.Random(round_seed * 7919 + zlib.crc32(operation.path.encode()))
     @seed(round_seed)
     @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
@@ -60,6 +119,9 @@ def fuzz_operation(operation, mode, examples: int, round_seed: int, tally: dict)
     def run(case) -> None:
         key = f"{operation.method.upper()} {operation.path}"
         tally["requests"][key] += 1
+        if rng.random() < 0.5 and isinstance(case.body, dict):
+            case.body = hostile(case.body, rng)
+            tally["hostile"] += 1
         try:
             response = case.call()
         except Exception as exc:  # noqa: BLE001 - an exception escaping the app is a server error
@@ -68,6 +130,9 @@ def fuzz_operation(operation, mode, examples: int, round_seed: int, tally: dict)
         tally["status"][f"{key} {response.status_code}"] += 1
         if response.status_code >= 500:
             tally["server_errors"].append(f"{key} {response.status_code}: {case.as_curl_command()[:300]}")
+        missing = [h for h in SECURITY_HEADERS if h not in response.headers]
+        if missing:
+            tally["contract"].append(f"{key} {response.status_code}: no {', '.join(missing)} header")
         problem = contract_break(response)
         if problem:
             tally["contract"].append(f"{key}: {problem}")
@@ -90,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     per_op = math.ceil(args.requests / len(operations) / 2)  # per operation and mode, in the first round
     tally = {"requests": Counter(), "status": Counter(), "server_errors": [], "contract": [],
-             "unsatisfiable": set()}
+             "unsatisfiable": set(), "hostile": 0}
     began = time.monotonic()
     deadline = began + 60 * args.max_minutes
     rounds = 0
@@ -111,7 +176,8 @@ def main(argv: list[str] | None = None) -> None:
         codes[op][code] += count
     print(f"schemathesis {schemathesis.__version__ if hasattr(schemathesis, '__version__') else ''}: "
           f"{total:,} generated requests over {len(operations)} operations in {time.monotonic() - began:.0f} s "
-          f"({rounds} rounds); server errors: {len(tally['server_errors'])}; "
+          f"({rounds} rounds; {tally['hostile']:,} made hostile: surrogates, collisions, huge numbers); "
+          f"server errors: {len(tally['server_errors'])}; "
           f"NaN/non-JSON bodies: {len(tally['contract'])}")
     print()
     print("| operation | requests | status codes |")

@@ -59,6 +59,11 @@ class DatasetSpec(Strict):
     def _build(self) -> DatasetSpec:
         if self.name not in DATASETS:
             raise ValueError(f"unknown dataset '{self.name}'; allowed: {', '.join(DATASETS)}")
+        clash = sorted({"name", "n", "seed"} & set(self.params))  # would collide with make_dataset's own
+        if clash:
+            allowed = ", ".join(p.name for p in DATASETS[self.name].params) or "none"
+            raise ValueError(f"dataset '{self.name}': unknown parameter(s) {', '.join(clash)} in params "
+                             f"(n and seed are fields of dataset itself); allowed: {allowed}")
         self._data = make_dataset(self.name, self.n, self.seed, **self.params)
         return self
 

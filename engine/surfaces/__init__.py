@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.params import resolve as resolve_params
 from engine.surfaces.base import Stationary, Surface, curvature_class
 from engine.surfaces.beale import Beale
 from engine.surfaces.himmelblau import Himmelblau
@@ -44,6 +45,8 @@ def make_surface(name: str, params: dict[str, Any] | None = None) -> Surface:
     """Build a registered surface by name, validating its params (ValueError names the problem)."""
     if name not in REGISTRY:
         raise ValueError(f"unknown surface '{name}'; allowed: {', '.join(REGISTRY)}")
+    # names first: a param called "self" must be a ValueError, not a clash with __init__'s self
+    resolve_params(REGISTRY[name].PARAMS, params, f"surface '{name}'")
     return REGISTRY[name](**(params or {}))
 
 

@@ -99,3 +99,15 @@ def test_an_error_that_cannot_be_rendered_still_answers(failing_client):
     assert response.status_code == 422
     assert strict_json(response.text)["detail"][0]["msg"] == "invalid input"
     assert_secure(response)
+
+
+def test_parameter_name_collisions_are_422s(client):
+    cases = [("/api/point", {"surface": {"name": "quadratic", "params": {"self": 1.0}}, "point": [0, 0]}),
+             ("/api/network/train", {"dataset": {"name": "moons", "params": {"self": 1}},
+                                     "optimizers": [{"name": "gd"}], "steps": 3}),
+             ("/api/network/train", {"dataset": {"name": "moons", "params": {"n": 5, "seed": 1}},
+                                     "optimizers": [{"name": "gd"}], "steps": 3})]
+    for path, body in cases:
+        response = client.post(path, json=body)
+        assert response.status_code == 422, (path, response.text)
+        assert_secure(response)
