@@ -5,7 +5,7 @@ gradient call on k points plus k optimizer updates; a batched runner (basins, ph
 `steps` rounds of a gradient and a value call on N points plus one vectorized update; a network
 costs its multiply-adds (`NetworkTrainRequest.work`). The price of a gradient call is measured
 on the surface itself, once per surface (a formula can be 100× a quadratic): the best of three
-timings at 1 and at 1024 points gives a fixed part and a per-point part. The engine constants
+timings (thread CPU time) at 1 and at 1024 points gives a fixed part and a per-point part. The engine constants
 (one optimizer update, one batched point-update, one multiply-add) are settings, calibrated on
 the reference machine by `bench/load.py --calibrate`.
 
@@ -74,12 +74,14 @@ _MEASURED = _Measured()
 
 
 def _best(fn, points: np.ndarray) -> float:
+    """Best of three, in this thread's CPU time: on a busy machine wall time would count the
+    time other processes had the core, and the estimate would swing with the machine's load."""
     best = math.inf
     with np.errstate(all="ignore"):
         for _ in range(3):
-            began = time.perf_counter()
+            began = time.thread_time()
             fn(points)
-            best = min(best, time.perf_counter() - began)
+            best = min(best, time.thread_time() - began)
     return best
 
 
@@ -141,6 +143,11 @@ def run_cost(body, ev: EvalCost, limits: Budget) -> float:
 
 def point_cost(body, ev: EvalCost, limits: Budget) -> float:
     return ev.grad(1) + ev.hessian(1)
+
+
+def stream_cost(body, ev: EvalCost, limits: Budget) -> float:
+    """A streamed run: chunks of 64 steps, each shaped, serialized and handed over separately."""
+    return run_cost(body, ev, limits) * limits.cost_stream_factor
 
 
 def grid_cost(body, ev: EvalCost, limits: Budget) -> float:

@@ -74,12 +74,13 @@ def _limit(name: str) -> Any:
 BUDGET_FIELDS: dict[str, tuple[float, str]] = {
     "max_request_seconds": (5.0, "estimated compute seconds of one request (a 422 above says by how much)"),
     "max_queue_seconds": (6.0, "estimated seconds of admitted work per worker before a 503 with Retry-After"),
-    "cost_update_seconds": (2.2e-5, "cost estimate: one optimizer update in the lockstep runner"),
-    "cost_output_seconds": (5e-7, "cost estimate: one iterate (or grid value) shaped and serialized"),
+    "cost_update_seconds": (2.5e-5, "cost estimate: one optimizer update in the lockstep runner"),
+    "cost_output_seconds": (1e-7, "cost estimate: one iterate (or grid value) shaped and serialized"),
     "cost_batch_step_seconds": (1e-4, "cost estimate: the fixed part of one batched update"),
-    "cost_batch_point_seconds": (1.5e-7, "cost estimate: one point of one batched update"),
-    "cost_mac_seconds": (2e-10, "cost estimate: one multiply-add of network training"),
+    "cost_batch_point_seconds": (5e-8, "cost estimate: one point of one batched update"),
+    "cost_mac_seconds": (1.2e-9, "cost estimate: one multiply-add of network training"),
     "cost_compile_seconds": (1.0, "cost estimate: compiling a formula not seen before"),
+    "cost_stream_factor": (1.35, "cost estimate: a streamed run over the same run at once (chunking)"),
 }
 
 
@@ -96,6 +97,7 @@ class Budget(BaseModel):
     cost_batch_point_seconds: float = BUDGET_FIELDS["cost_batch_point_seconds"][0]
     cost_mac_seconds: float = BUDGET_FIELDS["cost_mac_seconds"][0]
     cost_compile_seconds: float = BUDGET_FIELDS["cost_compile_seconds"][0]
+    cost_stream_factor: float = BUDGET_FIELDS["cost_stream_factor"][0]
 
 
 def _budget(name: str) -> Any:
@@ -130,6 +132,7 @@ class Settings(BaseSettings):
     cost_batch_point_seconds: float = _budget("cost_batch_point_seconds")
     cost_mac_seconds: float = _budget("cost_mac_seconds")
     cost_compile_seconds: float = _budget("cost_compile_seconds")
+    cost_stream_factor: float = _budget("cost_stream_factor")
     cors_origins: str = Field("", description="comma-separated origins allowed by CORS; empty = closed")
     log_level: str = Field("info", description="level of the 'losslab' logger")
     # Stream chunks are cut every 64 steps, not by the clock: the same request then gives the same

@@ -1,11 +1,16 @@
-"""Load and fault run: `python bench/load.py [--clients 20] [--duration 60] [--json FILE]`.
+"""Load and fault run: `python bench/load.py [--clients 20] [--rounds 10] [--round-seconds 12] [--json FILE]`.
 
-Starts uvicorn (one worker, as the Dockerfile runs it) on 127.0.0.1, warms it up, then runs
-`--clients` concurrent clients for `--duration` seconds, each looping over a weighted mix of
+Starts uvicorn (one worker, as the Dockerfile runs it, MALLOC_ARENA_MAX=2) on 127.0.0.1, warms it
+up, then runs `--rounds` rounds; each round runs `--clients` concurrent clients for
+`--round-seconds` seconds, then a burst of concurrent streams (`--burst` run streams, half read to
+the end and half abandoned, and a fifth as many network-training streams), then samples the
+server's RSS: the report lists RSS per round (targets: under 300 MiB, and at most 10 % growth
+from the end of the first round to the last). The clients loop over a weighted mix of
 every endpoint in the OpenAPI schema: the catalogues, point, grids up to n = 501, runs up to
-12 optimizers × 20 000 steps, streams read to the end and streams abandoned after a few lines,
+12 optimizers × 8000 steps, streams read to the end and streams abandoned after a few lines,
 custom formulas, basins/phase/tune at their largest accepted sizes, every documented request
-example, and deliberate faults (an unknown name → 422, a body over 1 MiB → 413). A separate
+example, and deliberate faults (an unknown name → 422, a body over 1 MiB → 413). A 503 (the
+server shedding load, with Retry-After) is counted as shed, not as an error. A separate
 prober calls /api/health every 50 ms throughout. Reports errors (an exception or an unexpected
 status; the target is 0), p50/p99 latency per endpoint, /api/health p99 overall and per 10 s
 window (target < 100 ms), and the server's RSS (VmRSS from /proc) after warm-up, at its peak
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -56,6 +62,7 @@ class Stats:
     errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     health: list[tuple[float, float]] = field(default_factory=list)  # (t since start, latency)
     rss_kb: list[tuple[float, int]] = field(default_factory=list)
+    shed: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # 503 answers per kind
 
 
 def fixed(method: str, path: str, body: object = None):
@@ -78,11 +85,11 @@ def mix(schema: dict, base_names: set[str], limits: dict) -> list[Req]:
         Req("POST /api/run custom formula", 3, lambda r: ("POST", "/api/run", {
             "surface": {"name": "custom", "expr": f"x**2 + {r.randint(1, 20)}*y**2 - 0.5*sin(3*x*y)"},
             "optimizers": [{"name": "adam", "lr": 0.1}], "start": [2.0, 1.5], "steps": 500})),
-        Req("POST /api/run 12 opt × 20000 (max)", 0.5, fixed("POST", "/api/run", {
-            "surface": {"name": "rosenbrock"}, "steps": 20000, "optimizers": [{"name": n} for n in ALL_OPTIMIZERS]})),
+        Req("POST /api/run 12 opt × 8000", 0.5, fixed("POST", "/api/run", {
+            "surface": {"name": "rosenbrock"}, "steps": 8000, "optimizers": [{"name": n} for n in ALL_OPTIMIZERS]})),
         Req("POST /api/run/stream (read all)", 4, fixed("POST", "/api/run/stream", scene), "stream"),
-        Req("POST /api/run/stream 12 × 20000, abandoned", 5, fixed("POST", "/api/run/stream", {
-            "surface": {"name": "himmelblau"}, "steps": 20000, "optimizers": [{"name": n} for n in ALL_OPTIMIZERS]}),
+        Req("POST /api/run/stream 12 × 8000, abandoned", 5, fixed("POST", "/api/run/stream", {
+            "surface": {"name": "himmelblau"}, "steps": 8000, "optimizers": [{"name": n} for n in ALL_OPTIMIZERS]}),
             "abandon"),
         Req("fault: unknown surface → 422", 1.5, fixed("POST", "/api/run", {
             "surface": {"name": "nope"}, "optimizers": [{"name": "gd"}]}), expect=(422,)),
@@ -172,7 +179,9 @@ async def one(client: httpx.AsyncClient, req: Req, rng: random.Random, stats: St
                     if req.mode == "abandon" and lines >= keep:
                         break  # leaving the block closes the connection midway
                 ok_body = done or req.mode == "abandon" or status != 200
-        if status not in req.expect or not ok_body:
+        if status == 503:
+            stats.shed[req.name] += 1
+        elif status not in req.expect or not ok_body:
             stats.errors[req.name].append(f"status {status}")
     except Exception as exc:  # noqa: BLE001 - every failure is a reported error, not a crash
         stats.errors[req.name].append(f"{type(exc).__name__}: {exc}"[:300])
@@ -226,8 +235,28 @@ def loadavg() -> str:
         return "?"
 
 
-async def run(clients: int, duration: float, seed: int, warmup: float, thread_limit: int = 0,
-              switch_interval: float = 0.0) -> dict:
+def burst_kinds() -> list[Req]:
+    """The end-of-round burst: run streams read to the end or abandoned, and network streams."""
+    run = {"surface": {"name": "himmelblau"}, "steps": 2000, "optimizers": [{"name": n} for n in ALL_OPTIMIZERS]}
+    net = {"dataset": {"name": "moons", "n": 300}, "model": {"hidden": [16, 16]}, "steps": 300,
+           "optimizers": [{"name": "adam", "lr": 0.01}, {"name": "momentum", "lr": 0.1, "momentum": 0.9}]}
+    return [Req("burst: run stream (read all)", 1, fixed("POST", "/api/run/stream", run), "stream"),
+            Req("burst: run stream (abandoned)", 1, fixed("POST", "/api/run/stream", run), "abandon"),
+            Req("burst: network stream (read all)", 1, fixed("POST", "/api/network/train/stream", net), "stream")]
+
+
+async def burst(base: str, size: int, seed: int, stats: Stats) -> None:
+    read, abandon, net = burst_kinds()
+    kinds = [read, abandon] * (size // 2) + [net] * max(1, size // 5)
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=base, timeout=180,
+                                 limits=httpx.Limits(max_connections=len(kinds) + 4)) as client:
+        await asyncio.gather(*(one(client, kind, rng, stats) for kind in kinds))
+
+
+async def run(clients: int, rounds: int, round_seconds: float, burst_size: int, seed: int, warmup: float,
+              thread_limit: int = 0, switch_interval: float = 0.0) -> dict:
+    duration = rounds * round_seconds
     with server(thread_limit=thread_limit, switch_interval=switch_interval) as (base, proc):
         schema = httpx.get(base + "/openapi.json", timeout=30).json()
         limits = httpx.get(base + "/api/health", timeout=30).json().get("limits", {})
@@ -245,15 +274,22 @@ async def run(clients: int, duration: float, seed: int, warmup: float, thread_li
         await asyncio.sleep(2.0)
         rss_start, load_before = rss_kb(proc.pid), loadavg()
         t0 = time.monotonic()
-        stop_at = t0 + duration
         done = asyncio.Event()  # the prober and the sampler run until the last in-flight request ends
+        rounds_rss: list[int] = []
 
-        async def clients_then_done() -> None:
-            await asyncio.gather(*(client_loop(base, reqs, seed + i, stop_at, stats) for i in range(clients)))
+        async def rounds_then_done() -> None:
+            for r in range(rounds):
+                stop_at = time.monotonic() + round_seconds
+                await asyncio.gather(*(client_loop(base, reqs, seed + 1000 * r + i, stop_at, stats)
+                                       for i in range(clients)))
+                await burst(base, burst_size, seed + r, stats)
+                await asyncio.sleep(2.0)  # abandoned streams notice their disconnect
+                rounds_rss.append(rss_kb(proc.pid))
+                print(f"round {r + 1}/{rounds}: RSS {rounds_rss[-1] / 1024:.0f} MiB", file=sys.stderr)
             done.set()
 
         await asyncio.gather(health_prober(base, t0, done, stats), rss_sampler(proc.pid, t0, done, stats),
-                             clients_then_done())
+                             rounds_then_done())
         elapsed = time.monotonic() - t0
         await asyncio.sleep(2.0)  # let abandoned streams notice their disconnect
         after = httpx.get(base + "/api/health", timeout=10).json()
@@ -264,7 +300,9 @@ async def run(clients: int, duration: float, seed: int, warmup: float, thread_li
             "latencies": dict(stats.latencies), "errors": dict(stats.errors), "health": stats.health,
             "warmup_errors": dict(warm_stats.errors), "rss_fresh_kb": rss_fresh,
             "rss_start_kb": rss_start, "rss_peak_kb": max([k for _, k in stats.rss_kb] + [rss_end]),
-            "rss_end_kb": rss_end, "active_streams_after": after.get("active_streams")}
+            "rss_end_kb": rss_end, "active_streams_after": after.get("active_streams"),
+            "rounds_rss_kb": rounds_rss, "round_seconds": round_seconds, "burst": burst_size,
+            "shed": dict(stats.shed)}
 
 
 def report(res: dict) -> str:
@@ -288,18 +326,27 @@ def report(res: dict) -> str:
     for t, h in res["health"]:
         windows[int(t // 10)].append(h)
     worst = max((pct(v, 99) for v in windows.values()), default=float("nan"))
-    growth = (res["rss_end_kb"] - res["rss_start_kb"]) / res["rss_start_kb"]
+    per_round = res["rounds_rss_kb"]
+    growth = (per_round[-1] - per_round[0]) / per_round[0] if per_round else float("nan")
+    steady = max(per_round, default=0) / 1024
     lines += ["", f"/api/health prober (every 50 ms, {len(health):,} probes): p50 {pct(health, 50) * 1e3:.1f} ms, "
               f"p99 {pct(health, 99) * 1e3:.1f} ms, worst 10 s-window p99 {worst * 1e3:.1f} ms, "
               f"max {max(health, default=float('nan')) * 1e3:.0f} ms",
               f"server RSS: {res['rss_fresh_kb'] / 1024:.0f} MiB after one request of each kind, "
               f"{res['rss_start_kb'] / 1024:.0f} MiB after the concurrent warm-up, "
               f"peak {res['rss_peak_kb'] / 1024:.0f} MiB, "
-              f"{res['rss_end_kb'] / 1024:.0f} MiB after the run: growth {growth:+.1%}",
+              f"{res['rss_end_kb'] / 1024:.0f} MiB after the run",
+              f"RSS (MiB) at the end of each round ({res['round_seconds']:.0f} s of mixed load, then "
+              f"{res['burst']} concurrent streams): " + " ".join(f"{k / 1024:.0f}" for k in per_round)
+              + f"; growth from round 1 to round {len(per_round)}: {growth:+.1%}",
+              "shed with 503 + Retry-After: " + (", ".join(f"{k}: {v}" for k, v in sorted(res["shed"].items()))
+                                                 or "none"),
               "RSS (MiB) every 10 s: " + " ".join(f"{k / 1024:.0f}" for t, k in res["rss_timeline"][::10]),
               f"streams still computing 2 s after the run: {res['active_streams_after']}",
               f"targets: errors = 0 {'PASS' if n_err == 0 else 'FAIL'}; health p99 < 100 ms "
-              f"{'PASS' if pct(health, 99) < 0.1 else 'FAIL'}; RSS growth < 10 % {'PASS' if growth < 0.1 else 'FAIL'}"]
+              f"{'PASS' if pct(health, 99) < 0.1 else 'FAIL'}; "
+              f"RSS growth ≤ 10 % {'PASS' if growth <= 0.1 else 'FAIL'}; "
+              f"RSS < 300 MiB {'PASS' if steady < 300 else 'FAIL'}"]
     for name, errs in res["warmup_errors"].items():
         lines.append(f"warm-up errors of {name}: {len(errs)}, e.g. {sorted(set(errs))[:3]}")
     for name, errs in res["errors"].items():
@@ -310,7 +357,9 @@ def report(res: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20, help=f"concurrent clients (1..{MAX_CLIENTS})")
-    parser.add_argument("--duration", type=float, default=60.0, help=f"seconds (1..{MAX_DURATION})")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of load + stream burst (1..50)")
+    parser.add_argument("--round-seconds", type=float, default=12.0, help="seconds of mixed load per round")
+    parser.add_argument("--burst", type=int, default=50, help="concurrent run streams at the end of a round (≤ 100)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds of unmeasured concurrent load first")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
@@ -319,11 +368,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--switch-interval", type=float, default=0.0,
                         help="experiment: the server's sys.setswitchinterval in seconds (0: Python's 5 ms)")
     args = parser.parse_args(argv)
-    if not (1 <= args.clients <= MAX_CLIENTS and 1 <= args.duration <= MAX_DURATION
-            and 0 <= args.warmup <= MAX_DURATION):
-        parser.error(f"--clients must be in 1..{MAX_CLIENTS}, --duration and --warmup at most {MAX_DURATION}")
-    res = asyncio.run(run(args.clients, args.duration, args.seed, args.warmup, args.thread_limit,
-                          args.switch_interval))
+    if not (1 <= args.clients <= MAX_CLIENTS and 1 <= args.rounds <= 50 and 0 <= args.burst <= 100
+            and 1 <= args.rounds * args.round_seconds <= MAX_DURATION and 0 <= args.warmup <= MAX_DURATION):
+        parser.error(f"--clients must be in 1..{MAX_CLIENTS}, --rounds 1..50, --burst ≤ 100, "
+                     f"rounds × round-seconds and --warmup at most {MAX_DURATION}")
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # as the Dockerfile and `losslab serve` run the server
+    res = asyncio.run(run(args.clients, args.rounds, args.round_seconds, args.burst, args.seed, args.warmup,
+                          args.thread_limit, args.switch_interval))
     print(report(res))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

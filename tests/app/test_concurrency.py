@@ -11,7 +11,7 @@ from api_helpers import MAX_RUN, strict_json
 
 
 def test_health_completes_before_a_concurrent_maximum_run(live_server):
-    """12 optimizers × 12000 steps compute in the threadpool; /api/health, sent after the run, is
+    """12 optimizers × 10000 steps compute in the threadpool; /api/health, sent after the run, is
     answered before it. Several health calls are spread over the run's lifetime so that at least
     some of them are surely sent while it computes."""
     completed: list[str] = []

@@ -311,7 +311,7 @@ def test_auto_record_every_keeps_at_most_500_records(client):
 
 def test_leaving_a_network_stream_ends_it(live_server):
     payload = {"dataset": {"name": "spirals", "n": 500}, "model": {"hidden": [16, 16]},
-               "optimizers": [{"name": "adam", "lr": 0.01}] * 2, "steps": 2000, "record_every": 10}
+               "optimizers": [{"name": "adam", "lr": 0.01}] * 2, "steps": 1500, "record_every": 10}
     with httpx.Client(base_url=live_server, timeout=60) as watcher:
         with httpx.Client(base_url=live_server, timeout=60) as streamer:
             with streamer.stream("POST", STREAM, json=payload) as response:

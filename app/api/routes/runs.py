@@ -12,7 +12,7 @@ from starlette.background import BackgroundTask
 
 from app.api.errors_doc import ERRORS
 from app.compute import admitted_json, compute, prepare
-from app.cost import run_cost
+from app.cost import run_cost, stream_cost
 from app.responses import SafeJSONResponse, dumps
 from app.schemas.runs import RunRequest, RunResponse, header, run_out
 from engine.details import run_details
@@ -54,7 +54,7 @@ async def run(body: RunRequest, request: Request) -> SafeJSONResponse:
              summary="The same run streamed as NDJSON while it computes")
 async def run_stream(body: RunRequest, request: Request) -> StreamingResponse:
     settings = request.app.state.settings
-    ticket = await prepare(request, body, "run/stream", run_cost)
+    ticket = await prepare(request, body, "run/stream", stream_cost)
     opts = [spec.optimizer for spec in body.optimizers]
     stop = threading.Event()
     chunks = iterate_runs(body.surface.surface, opts, body.start, body.steps, body.schedule.schedule,
