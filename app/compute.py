@@ -108,10 +108,10 @@ def _compile(ref, field: str) -> None:
 
 
 def surface_refs(body) -> list[tuple[str, Any]]:
-    from app.schemas.common import SurfaceRef
+    from app.schemas.common import SurfaceRefBase  # every member of the SurfaceRef union
 
     return [(name, ref) for name in type(body).model_fields
-            if isinstance(ref := getattr(body, name, None), SurfaceRef)]
+            if isinstance(ref := getattr(body, name, None), SurfaceRefBase)]
 
 
 async def compile_surfaces(body, limits: Budget) -> None:

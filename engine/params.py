@@ -28,11 +28,12 @@ class Param:
     choices: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
+        cast = int if self.kind == "int" else (lambda v: v)
         out = {
             "name": self.name,
             "default": list(self.default) if isinstance(self.default, tuple) else self.default,
-            "min": self.min,
-            "max": self.max,
+            "min": None if self.min is None else cast(self.min),
+            "max": None if self.max is None else cast(self.max),
             "description": self.description,
             "type": self.kind,
             "log": self.log,

@@ -13,7 +13,16 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.errors import EngineInputError
 from app.limits import AtMost, AtMostItems
-from app.schemas.common import Domain, NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef
+from app.schemas.common import (
+    Domain,
+    NoiseSpec,
+    OptimizerSpec,
+    Point,
+    ScheduleSpec,
+    Strict,
+    SurfaceRef,
+    default_schedule,
+)
 from app.schemas.runs import RunOut, run_out, surface_echo
 from app.settings import Limits
 from engine.analysis import Axis, BasinMap, PhaseResult, TuneResult, check_axes
@@ -61,7 +70,7 @@ class BasinsRequest(Strict):
     steps: Annotated[int, *AtMost("max_steps")] = Field(default=500, ge=1, description="updates from every start")
     n: Annotated[int, *AtMost("max_basin_n")] = Field(default=101, ge=2, description="starts per axis (n×n starts)")
     domain: Domain | None = Field(default=None, description="grid of starts; defaults to the surface's domain")
-    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule")
+    schedule: ScheduleSpec = Field(default_factory=default_schedule, description="lr schedule")
     noise: NoiseSpec = Field(default_factory=NoiseSpec,
                              description="gradient noise; every start sees the ξ that /api/run draws for this seed")
     tol: float = Tolerance
@@ -157,7 +166,7 @@ class PhaseRequest(Strict):
     axes: dict[str, AxisSpec] = Field(min_length=2, max_length=2, description=(
         "exactly two numeric hyperparameters of the optimizer, e.g. lr and momentum; Adam's betas are "
         "'beta1' and 'beta2'. The first is the x axis, the second the y axis"))
-    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule (theory needs constant)")
+    schedule: ScheduleSpec = Field(default_factory=default_schedule, description="lr schedule (theory needs constant)")
     tol: float = Tolerance
 
     @model_validator(mode="after")
@@ -313,7 +322,7 @@ class TuneRequest(Strict):
     method: Literal["grid", "halving"] = Field(default="grid", description=(
         "grid: `budget` log-spaced lrs, full length each; halving: successive halving over more candidates "
         "with the same compute (see engine/analysis/tune.py)"))
-    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule of every trial and run")
+    schedule: ScheduleSpec = Field(default_factory=default_schedule, description="lr schedule of every trial and run")
 
     @model_validator(mode="after")
     def _default_start(self) -> TuneRequest:
@@ -377,7 +386,7 @@ class TuneResponse(BaseModel):
 def tune_out(spec: OptimizerSpec, result: TuneResult) -> dict[str, Any]:
     tuned = spec
     if result.best_lr is not None:
-        tuned = OptimizerSpec.model_validate({**spec.model_dump(exclude_none=True), "lr": result.best_lr})
+        tuned = type(spec).model_validate({**spec.model_dump(exclude_none=True), "lr": result.best_lr})
     return {
         "optimizer": tuned.describe(), "best_lr": result.best_lr, "best_loss": result.best_loss,
         "trials": {"lr": result.lr, "steps": result.steps, "rung": result.rung,

@@ -7,25 +7,29 @@ name, the allowed values. The engine objects built during validation are kept on
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
+    TypeAdapter,
     ValidationInfo,
     create_model,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
+from app.schemas.params import literal_name, model_name, params_model, table_fields, tagged_union
 from engine.optimizers import REGISTRY as OPTIMIZERS
 from engine.optimizers import Optimizer, make_optimizer
 from engine.run import Noise
 from engine.schedules import REGISTRY as SCHEDULES
 from engine.schedules import Schedule, make_schedule
+from engine.surfaces import REGISTRY as SURFACES
 from engine.surfaces import Surface
 from engine.surfaces.resolve import check_custom_ref, surface_from_ref, surface_names
 
@@ -57,14 +61,9 @@ class Domain(Strict):
         return (tuple(self.x), tuple(self.y))
 
 
-class SurfaceRef(Strict):
-    """A registered surface with optional params, or `custom` with a formula."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"name": "quadratic", "params": {"kappa": 50, "theta": 30}},
-        {"name": "himmelblau"},
-        {"name": "custom", "expr": "x**2 + 10*y**2 - 0.5*sin(3*x*y)", "domain": {"x": [-3, 3], "y": [-3, 3]}},
-    ]})
+class SurfaceRefBase(Strict):
+    """A registered surface with optional params, or `custom` with a formula (the members of the
+    `SurfaceRef` union below subclass this, each with its own `name`, `params` and `expr`)."""
 
     name: str = Field(description="surface name: " + ", ".join(surface_names()), examples=["quadratic"],
                       json_schema_extra={"enum": surface_names()})
@@ -98,7 +97,7 @@ class SurfaceRef(Strict):
         return expr
 
     @model_validator(mode="after")
-    def _build(self) -> SurfaceRef:
+    def _build(self) -> SurfaceRefBase:
         if self.name not in surface_names():
             raise ValueError(f"unknown surface '{self.name}'; allowed: {', '.join(surface_names())}")
         if self.name == "custom":  # compiled later, off the event loop
@@ -162,64 +161,16 @@ class _PendingCustom:
         return getattr(self._ref.compile(), name)
 
 
-def _hyperparameter_fields() -> dict[str, Any]:
-    """One optional field per hyperparameter name of the registry's Param tables (the one source):
-    the type of its kind(s), the widest bounds any optimizer allows (each optimizer's own range is
-    checked by the engine's table, a 422 naming it) and the optimizers that take it. A name that is
-    a number for some and a pair for others (eps) takes either."""
-    rows: dict[str, list] = {}
-    for info in OPTIMIZERS.values():
-        for p in info.params:
-            rows.setdefault(p.name, []).append((info.name, p))
-    fields: dict[str, Any] = {}
-    for name, uses in rows.items():
-        params = [p for _, p in uses]
-        mins = [p.min for p in params]
-        maxs = [p.max for p in params]
-        lo = None if None in mins else min(mins)
-        hi = None if None in maxs else max(maxs)
-        strict_lo = all(p.exclusive_min and p.min == lo for p in params)
-        bounds = {"gt" if strict_lo else "ge": lo, "le": hi}
-        bounds = {k: v for k, v in bounds.items() if v is not None}
-        types = []
-        kinds = {p.kind for p in params}
-        if "float" in kinds:
-            types.append(Annotated[float, Field(**bounds)])
-        if "int" in kinds:
-            types.append(Annotated[int, Field(**bounds)])
-        if "bool" in kinds:
-            types.append(bool)
-        if "pair" in kinds:
-            types.append(Annotated[list[Annotated[float, Field(**bounds)]], Field(min_length=2, max_length=2)])
-        extra: dict[str, Any] = {}
-        if "choice" in kinds:
-            types.append(str)
-            extra["enum"] = sorted({c for p in params for c in p.choices})
-        kind = types[0] if len(types) == 1 else (types[0] | types[1] if len(types) == 2 else Any)
-        owners = ", ".join(owner for owner, _ in uses)
-        description = f"{params[0].description} ({owners})"
-        fields[name] = (kind | None, Field(default=None, description=description, json_schema_extra=extra or None))
-    return fields
-
-
 class _OptimizerSpecBase(Strict):
     """`{"name": ..., <hyperparameters>}`; omitted hyperparameters take torch's defaults."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"name": "gd", "lr": 0.03}, {"name": "momentum", "lr": 0.03, "momentum": 0.9},
-        {"name": "adam", "lr": 0.1, "betas": [0.9, 0.999], "label": "Adam η=0.1"},
-    ]})
-
-    name: str = Field(description="optimizer name: " + ", ".join(OPTIMIZERS), examples=["momentum"],
-                      json_schema_extra={"enum": list(OPTIMIZERS)})
+    name: str
     label: str | None = Field(default=None, max_length=80, description="display name (defaults to the name)")
     _optimizer: Optimizer | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _build(self) -> OptimizerSpec:
-        if self.name not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer '{self.name}'; allowed: {', '.join(OPTIMIZERS)}")
-        given = self.model_dump(exclude_none=True, exclude={"name", "label"})
+    def _build(self) -> _OptimizerSpecBase:
+        given = self.model_dump(exclude={"name", "label"})
         for key, value in given.items():
             if isinstance(value, list):
                 given[key] = tuple(value)
@@ -237,37 +188,27 @@ class _OptimizerSpecBase(Strict):
         return {"name": self.name, "label": self.label or self.name, **hp}
 
 
-# the hyperparameter fields are generated from the optimizers' Param tables: a new optimizer module
-# brings its fields to validation and OpenAPI without touching this file
-OptimizerSpec = create_model("OptimizerSpec", __base__=_OptimizerSpecBase, __doc__=_OptimizerSpecBase.__doc__,
-                             **_hyperparameter_fields())
+# One member per registered optimizer, its fields generated from the optimizer's Param table: a new
+# optimizer module brings its own fields and ranges to validation and OpenAPI without touching this file.
+OPTIMIZER_SPECS = {
+    name: create_model(model_name(name, "Spec"), __base__=_OptimizerSpecBase,
+                       __doc__=f"{info.title}, {info.torch}; omitted hyperparameters take their defaults.",
+                       name=literal_name(name, f"{info.title}"), **table_fields(info.params))
+    for name, info in OPTIMIZERS.items()
+}
+OptimizerSpec = tagged_union(OPTIMIZER_SPECS, "optimizer", {n: i.params for n, i in OPTIMIZERS.items()})
+OPTIMIZER_ADAPTER = TypeAdapter(OptimizerSpec)  # OPTIMIZER_ADAPTER.validate_python({...}) parses one spec
 
 
-class ScheduleSpec(Strict):
+class _ScheduleSpecBase(Strict):
     """Flat like an optimizer spec, e.g. {"name": "step", "step_size": 100, "gamma": 0.5}."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"name": "constant"}, {"name": "step", "step_size": 100, "gamma": 0.5}, {"name": "power", "s": 50, "c": 1},
-    ]})
-
-    name: str = Field(default="constant", description="schedule: " + ", ".join(SCHEDULES),
-                      json_schema_extra={"enum": list(SCHEDULES)})
-    step_size: int | None = Field(default=None, ge=1, le=1_000_000, description="step: updates between decays")
-    gamma: float | None = Field(default=None, gt=0, le=1, description="step/exponential: decay factor")
-    s: float | None = Field(default=None, gt=0, le=1e6, description="power: time scale")
-    c: float | None = Field(default=None, ge=0, le=10, description="power: exponent (factor (1+t/s)^-c)")
-    t_max: int | None = Field(default=None, ge=1, le=1_000_000, description="cosine: half period")
-    eta_min: float | None = Field(default=None, ge=0, le=100, description="cosine: minimum lr (absolute)")
-    start_factor: float | None = Field(default=None, gt=0, le=1, description="linear: factor at t = 0")
-    end_factor: float | None = Field(default=None, ge=0, le=1, description="linear: final factor")
-    total_iters: int | None = Field(default=None, ge=1, le=1_000_000, description="linear: updates to reach it")
+    name: str
     _schedule: Schedule | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _build(self) -> ScheduleSpec:
-        if self.name not in SCHEDULES:
-            raise ValueError(f"unknown schedule '{self.name}'; allowed: {', '.join(SCHEDULES)}")
-        self._schedule = make_schedule(self.name, self.model_dump(exclude_none=True, exclude={"name"}))
+    def _build(self) -> _ScheduleSpecBase:
+        self._schedule = make_schedule(self.name, self.model_dump(exclude={"name"}))
         return self
 
     @property
@@ -279,9 +220,65 @@ class ScheduleSpec(Strict):
         return {"name": self.name, **self.schedule.params}
 
 
+# one member per schedule with only its own parameters; `name` may be omitted for constant only
+SCHEDULE_SPECS = {
+    name: create_model(model_name(name, "Schedule"), __base__=_ScheduleSpecBase,
+                       __doc__=f"lr schedule '{name}'; omitted parameters take their defaults.",
+                       name=literal_name(name, f"schedule '{name}'", default=name == "constant"),
+                       **table_fields(info.params))
+    for name, info in SCHEDULES.items()
+}
+ScheduleSpec = tagged_union(SCHEDULE_SPECS, "schedule", {n: i.params for n, i in SCHEDULES.items()},
+                            default="constant")
+
+
+def default_schedule() -> _ScheduleSpecBase:
+    return SCHEDULE_SPECS["constant"](name="constant")
+
+
 class NoiseSpec(Strict):
     sigma: float = Field(default=0.0, ge=0, le=100, description="σ of the Gaussian gradient noise σ·ξ_t")
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of ξ (same for every optimizer)")
 
     def to_engine(self) -> Noise:
         return Noise(self.sigma, self.seed)
+
+
+
+def _as_dict(cls, value: Any) -> Any:
+    """A member's params model becomes the plain dict the engine takes (every value, defaults filled)."""
+    return value.model_dump() if isinstance(value, BaseModel) else value
+
+
+def _surface_member(name: str) -> type[SurfaceRefBase]:
+    cls = SURFACES[name]
+    params = params_model(Strict, model_name(name, "Params"), cls.PARAMS, f"parameters of surface '{name}'")
+    return create_model(
+        model_name(name, "Ref"), __base__=SurfaceRefBase, __doc__=f"{cls.title}: f = {cls.formula} (LaTeX)",
+        name=literal_name(name, cls.title),
+        params=(params, Field(default_factory=params, validate_default=True,
+                              description="omitted parameters take their defaults")),
+        # not offered (SkipJsonSchema): only 'custom' takes a formula; one sent anyway is a 422 saying so
+        expr=(SkipJsonSchema[str | None], Field(default=None)),
+        __validators__={"_params_as_dict": field_validator("params")(_as_dict)},
+    )
+
+
+class CustomRef(SurfaceRefBase):
+    """A formula f(x, y), parsed safely (never evaluated), with exact symbolic derivatives."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "custom", "expr": "x**2 + 10*y**2 - 0.5*sin(3*x*y)", "domain": {"x": [-3, 3], "y": [-3, 3]}}]})
+
+    name: Literal["custom"] = Field(description="a user-typed formula")
+    # max 500 characters: checked by the formula parser so the 422 names the column (501), as every formula error does
+    expr: str = Field(json_schema_extra={"maxLength": 500},
+                      description="f(x, y) in Python syntax, e.g. 'x**2 + 10*y**2' (at most 500 characters; a bad "
+                                  "formula is a 422 at loc [..., 'expr'] whose msg starts with 'column N: ')")
+    params: SkipJsonSchema[dict[str, float | bool]] = Field(default_factory=dict)  # none: numbers go into expr
+
+
+# {"name", "params", "domain"} for a registered surface, {"name": "custom", "expr", "domain"} for a
+# formula: a union discriminated by name, each registered member with its own parameter table
+SURFACE_REFS: dict[str, type[SurfaceRefBase]] = {**{n: _surface_member(n) for n in SURFACES}, "custom": CustomRef}
+SurfaceRef = tagged_union(SURFACE_REFS, "surface", {n: c.PARAMS for n, c in SURFACES.items()})

@@ -12,11 +12,12 @@ from __future__ import annotations
 from math import ceil
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, create_model, field_validator, model_validator
 
 from app.errors import EngineInputError
 from app.limits import AtMost, AtMostItems
-from app.schemas.common import OptimizerSpec, ScheduleSpec, Strict
+from app.schemas.common import OptimizerSpec, ScheduleSpec, Strict, default_schedule
+from app.schemas.params import literal_name, model_name, params_model, tagged_union
 from app.schemas.runs import check_closure_evals
 from app.settings import Limits
 from engine.nn import MLP, Dataset, make_dataset
@@ -39,31 +40,18 @@ SEED = Field(default=0, ge=0, le=2**32 - 1)
 Width = Annotated[int, Field(ge=1), *AtMost("max_hidden_width")]
 
 
-class DatasetSpec(Strict):
+class _DatasetSpecBase(Strict):
     """A generated dataset (see GET /api/network/datasets); omitted params take their defaults."""
 
-    model_config = {"json_schema_extra": {"examples": [
-        {"name": "moons", "n": 200, "seed": 0, "params": {"noise": 0.1}},
-        {"name": "regression", "n": 300, "params": {"rho": 0.9, "scale_ratio": 10}}]}}
-
-    name: str = Field(default="moons", description="dataset: " + ", ".join(DATASETS), examples=["moons"])
+    name: str
     n: Annotated[int, *AtMost("max_dataset_n")] = Field(default=200, ge=4,
                                                          description="number of examples (4..max_dataset_n)")
     seed: int = SEED
-    params: dict[str, float] = Field(default_factory=dict, examples=[{"noise": 0.1}], description=(
-        "generator parameters, e.g. noise (moons, circles, xor, spirals), factor (circles), turns (spirals), "
-        "separation and std (blobs), rho and scale_ratio (regression)"))
+    params: dict[str, float] = Field(default_factory=dict)
     _data: Dataset | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _build(self) -> DatasetSpec:
-        if self.name not in DATASETS:
-            raise ValueError(f"unknown dataset '{self.name}'; allowed: {', '.join(DATASETS)}")
-        clash = sorted({"name", "n", "seed"} & set(self.params))  # would collide with make_dataset's own
-        if clash:
-            allowed = ", ".join(p.name for p in DATASETS[self.name].params) or "none"
-            raise ValueError(f"dataset '{self.name}': unknown parameter(s) {', '.join(clash)} in params "
-                             f"(n and seed are fields of dataset itself); allowed: {allowed}")
+    def _build(self) -> _DatasetSpecBase:
         self._data = make_dataset(self.name, self.n, self.seed, **self.params)
         return self
 
@@ -71,6 +59,30 @@ class DatasetSpec(Strict):
     def data(self) -> Dataset:
         assert self._data is not None
         return self._data
+
+
+def _as_dict(cls, value):
+    return value.model_dump() if isinstance(value, BaseModel) else value
+
+
+def _dataset_member(name: str) -> type[_DatasetSpecBase]:
+    """{"name", "n", "seed", "params"}: `params` holds only this generator's own parameters (so `n` or
+    `seed` there is a 422 naming it, not a clash with the arguments)."""
+    params = params_model(Strict, model_name(name, "DatasetParams"), DATASETS[name].params,
+                          f"parameters of dataset '{name}'")
+    return create_model(model_name(name, "Dataset"), __base__=_DatasetSpecBase, __doc__=_DatasetSpecBase.__doc__,
+                        name=literal_name(name, f"dataset '{name}'", default=name == "moons"),
+                        params=(params, Field(default_factory=params, validate_default=True,
+                                              description="generator parameters; omitted ones take their defaults")),
+                        __validators__={"_params_as_dict": field_validator("params")(_as_dict)})
+
+
+DATASET_SPECS = {name: _dataset_member(name) for name in DATASETS}
+DatasetSpec = tagged_union(DATASET_SPECS, "dataset", {n: i.params for n, i in DATASETS.items()}, default="moons")
+
+
+def default_dataset() -> _DatasetSpecBase:
+    return DATASET_SPECS["moons"](name="moons")
 
 
 class ModelSpec(Strict):
@@ -152,7 +164,7 @@ class NetworkTrainRequest(Strict):
 
     model_config = {"json_schema_extra": {"examples": [EXAMPLE]}}
 
-    dataset: DatasetSpec = Field(default_factory=DatasetSpec, description="the data (generated from a seed)")
+    dataset: DatasetSpec = Field(default_factory=default_dataset, description="the data (generated from a seed)")
     model: ModelSpec = Field(default_factory=ModelSpec, description="the network and its initial weights")
     optimizers: Annotated[list[OptimizerSpec], *AtMostItems("max_optimizers")] = Field(min_length=1, description=(
         "1 to max_optimizers optimizer specs (as /api/run; newton is not available for networks), all from the same "
@@ -161,7 +173,7 @@ class NetworkTrainRequest(Strict):
         default=300, ge=1, description="updates per optimizer (1..max_network_steps)")
     batch_size: Annotated[int | None, *AtMost("max_dataset_n")] = Field(default=None, ge=1, description=(
         "minibatch size (a fresh seeded permutation each epoch, last batch may be smaller); null = full batch"))
-    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule for every optimizer")
+    schedule: ScheduleSpec = Field(default_factory=default_schedule, description="lr schedule for every optimizer")
     shuffle_seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the minibatch permutations")
     record_every: Annotated[int | None, *AtMost("max_network_steps")] = Field(default=None, ge=1, description=(
         "record loss, accuracy and weights every k steps (and at the last step); null: the smallest k giving "

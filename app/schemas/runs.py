@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from app.limits import AtMost, AtMostItems
-from app.schemas.common import NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef
+from app.schemas.common import NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef, default_schedule
 from engine.details import MAX_DETAIL_STEPS
 from engine.divergence import RULE as DIVERGENCE_RULE
 from engine.optimizers.base import MAX_CLOSURE_EVALS
@@ -41,7 +41,8 @@ class RunRequest(Strict):
     steps: Annotated[int, *AtMost("max_steps")] = Field(default=200, ge=1, description="number of updates")
     optimizers: Annotated[list[OptimizerSpec], *AtMostItems("max_optimizers")] = Field(
         min_length=1, description="1 to max_optimizers (GET /api/limits) optimizer specs")
-    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec, description="lr schedule applied to every optimizer")
+    schedule: ScheduleSpec = Field(default_factory=default_schedule,
+                                   description="lr schedule applied to every optimizer")
     noise: NoiseSpec = Field(default_factory=NoiseSpec, description="gradient noise, same ξ for every optimizer")
     details: bool = Field(default=False, description=(
         "also return, per run, the anatomy of every update (gradient used, GD step, actual update, momentum "

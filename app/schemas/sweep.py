@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from app.errors import EngineInputError
-from app.schemas.common import OptimizerSpec, Strict
+from app.schemas.common import OPTIMIZER_ADAPTER, Strict
 from app.schemas.network import NetworkTrainRequest
 from app.schemas.runs import RunRequest
 from app.settings import Limits
@@ -281,7 +281,7 @@ def _cell_job(kind: str, request: dict[str, Any], label: str, limits: Limits, ta
         if rest in shared:
             job, work = shared[rest]
             try:
-                spec = OptimizerSpec.model_validate(request["optimizers"][0])
+                spec = OPTIMIZER_ADAPTER.validate_python(request["optimizers"][0])
             except ValidationError as exc:
                 loc, msg = _first_error(exc)
                 raise EngineInputError(list(where), (

@@ -59,7 +59,7 @@ class Surface:
     default_start: ClassVar[tuple[float, float]] = (0.0, 0.0)
     constant_hessian: ClassVar[bool] = False  # true for quadratics: enables the theory block
 
-    def __init__(self, **params: Any) -> None:
+    def __init__(self, /, **params: Any) -> None:
         self.p: dict[str, Any] = resolve(self.PARAMS, params, f"surface '{self.name}'")
 
     # ---- to implement -------------------------------------------------
@@ -78,7 +78,13 @@ class Surface:
 
     @property
     def domain(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        return self.__dict__.get("_domain_override", self.default_domain)
+        """The plot/start box: a request's override when given, else the surface's own. Not to be
+        overridden (a subclass that did ignored the request's domain); customise `own_domain`."""
+        return self.__dict__.get("_domain_override") or self.own_domain()
+
+    def own_domain(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The surface's default box for its current parameters."""
+        return self.default_domain
 
     # ---- public, vectorized --------------------------------------------
     def value(self, points: np.ndarray) -> np.ndarray:

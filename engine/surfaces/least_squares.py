@@ -37,7 +37,7 @@ class LeastSquares(Surface):
     default_start = (-0.6, 1.2)
     constant_hessian = True
 
-    def __init__(self, **params: Any) -> None:
+    def __init__(self, /, **params: Any) -> None:
         super().__init__(**params)
         data = make_dataset("regression", n=DATA_N, seed=DATA_SEED, rho=self.p["rho"],
                             scale_ratio=self.p["scale_ratio"], noise=0.1)

@@ -39,7 +39,7 @@ class Logistic(Surface):
     default_domain = ((-4.0, 6.0), (-4.0, 6.0))
     default_start = (-3.0, -2.0)
 
-    def __init__(self, **params: Any) -> None:
+    def __init__(self, /, **params: Any) -> None:
         super().__init__(**params)
         self.lam = float(self.p["l2"])
         self.w_star = newton_stationary(self, (2.5, 1.6), damped=True)

@@ -36,7 +36,7 @@ class Quadratic(Surface):
     def lam_max(self) -> float:
         return float(self.p["kappa"] * self.p["lam_min"])
 
-    def __init__(self, **params) -> None:
+    def __init__(self, /, **params) -> None:
         super().__init__(**params)
         t = np.deg2rad(self.p["theta"])
         c, s = np.cos(t), np.sin(t)

@@ -87,7 +87,7 @@ def test_expr_on_a_builtin_surface_and_custom_without_expr_are_422(client):
     (err,) = post(client, "/api/point", {"surface": {"name": "quadratic", "expr": "x"}, "point": [0, 0]}, 422)["detail"]
     assert "only for surface 'custom'" in err["msg"]
     (err,) = post(client, "/api/point", {"surface": {"name": "custom"}, "point": [0, 0]}, 422)["detail"]
-    assert "needs 'expr'" in err["msg"]
+    assert err["loc"][-1] == "expr" and "'expr' is required" in err["msg"]
     (err,) = post(client, "/api/formula", {"expr": "x", "domain": {"x": [1, -1], "y": [0, 1]}}, 422)["detail"]
     assert err["loc"][:2] == ["body", "domain"]
 
@@ -122,8 +122,10 @@ def test_openapi_documents_the_formula_endpoint_and_the_custom_reference(client)
     assert post_["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("FormulaError422")
     schemas = spec["components"]["schemas"]
     assert schemas["FormulaResponse"]["examples"][0]["derivatives"]["fyy"] == "20"
-    assert any(ex.get("name") == "custom" and "expr" in ex for ex in schemas["SurfaceRef"]["examples"])
-    assert schemas["SurfaceRef"]["properties"]["expr"]["maxLength"] == 500
+    # the custom member of the surface union: a formula, and only it offers `expr`
+    assert any(ex.get("name") == "custom" and "expr" in ex for ex in schemas["CustomRef"]["examples"])
+    assert schemas["CustomRef"]["properties"]["expr"]["maxLength"] == 500
+    assert "expr" not in schemas["QuadraticRef"]["properties"]
 
 
 # ---- valid custom surfaces through the other endpoints -----------------------------------------------
