@@ -31,7 +31,7 @@ def _cases(client):
     optimizers = {o["name"]: o for o in catalog["optimizers"]}
     schedules = {s["name"]: s for s in catalog["schedules"]}
     out = []
-    for name, cls in SURFACES.items():
+    for name in SURFACES:
         model = schemas[f"{''.join(w.capitalize() for w in name.split('_'))}Params"]
         for row in surfaces[name]["params"]:
             out.append((f"surface {name}.{row['name']}", row, model["properties"][row["name"]],
