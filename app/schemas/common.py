@@ -170,7 +170,7 @@ class _OptimizerSpecBase(Strict):
 
     @model_validator(mode="after")
     def _build(self) -> _OptimizerSpecBase:
-        given = self.model_dump(exclude={"name", "label"})
+        given = self.model_dump(exclude={"name", "label"}, exclude_none=True)
         for key, value in given.items():
             if isinstance(value, list):
                 given[key] = tuple(value)

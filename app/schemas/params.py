@@ -46,7 +46,8 @@ def param_field(p: Param) -> tuple[Any, Any]:
     """(type, Field) for create_model: the default is the table's (so OpenAPI shows it)."""
     default = list(p.default) if isinstance(p.default, tuple) else p.default
     extra = {"x-log-scale": True} if p.log else None
-    return param_type(p), Field(default=default, description=p.description, json_schema_extra=extra)
+    kind = param_type(p) if default is not None else param_type(p) | None  # None: the engine decides
+    return kind, Field(default=default, description=p.description, json_schema_extra=extra)
 
 
 def table_fields(table: Sequence[Param]) -> dict[str, tuple[Any, Any]]:
