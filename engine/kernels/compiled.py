@@ -28,7 +28,10 @@ LOOP_SIG = types.void(types.FunctionType(GRAD_SIG), types.FunctionType(STEP_SIG)
 
 
 def compiled(signature, **options):
-    """numba.njit with the on-disk cache; in memory only where no cache directory is writable."""
+    """numba.njit with the on-disk cache (in memory only where no cache directory is writable) and
+    numpy's error model: x/0 is ±inf or NaN as in numpy, never a ZeroDivisionError."""
+    options.setdefault("error_model", "numpy")
+
     def wrap(fn):
         try:
             return numba.njit(signature, cache=True, **options)(fn)

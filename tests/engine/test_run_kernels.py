@@ -85,6 +85,15 @@ def test_batches_with_per_start_learning_rates_equal_the_numpy_path(surface, nam
         same(getattr(runs[0], key), getattr(runs[1], key))
 
 
+def test_division_by_zero_is_ieee_as_in_numpy():
+    """Adagrad with eps = 0 at a stationary start computes 0/0: NaN, so the run diverges at once
+    (numba's default error model would raise ZeroDivisionError inside the kernel instead)."""
+    quad = make_surface("quadratic")
+    for fast in (True, False):
+        (run,) = run_many(quad, [make_optimizer("adagrad", {"eps": 0.0})], [0.0, 0.0], 10, use_kernels=fast)
+        assert run.status == "diverged" and run.steps_taken == 0
+
+
 def test_uncovered_pairs_fall_back_to_numpy():
     quad = make_surface("quadratic")
     assert kernels.fast_runner(make_surface("rastrigin"), make_optimizer("gd"), np.zeros((1, 2)), np.ones(3),
