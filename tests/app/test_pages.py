@@ -20,18 +20,20 @@ def _config(page: str) -> dict:
     return json.loads(html.unescape(match.group(1)))
 
 
-def test_index_is_html_with_plotly_then_the_module_and_no_inline_script(client):
+def test_index_is_html_with_display_then_plotly_then_the_module_and_no_inline_script(client):
     res = client.get("/")
     assert res.status_code == 200
     assert res.headers["content-type"].startswith("text/html")
     page = res.text
     scripts = re.findall(r"<script\b[^>]*>", page)
-    assert len(scripts) == 2
-    assert re.search(r'src="/vendor/plotly\.min\.js\?v=[\w.]+"', scripts[0])
+    assert len(scripts) == 3
+    # display.js first and blocking: it sets the theme and presentation mode before the first paint
+    assert re.search(r'src="/static/[0-9a-f]{12}/js/display\.js"', scripts[0]) and "defer" not in scripts[0]
+    assert re.search(r'src="/vendor/plotly\.min\.js\?v=[\w.]+"', scripts[1])
     # the module's URL carries the static tree's content hash (cached immutably, app/compression.py)
-    assert 'type="module"' in scripts[1] and re.search(r'src="/static/[0-9a-f]{12}/js/main\.js"', scripts[1])
+    assert 'type="module"' in scripts[2] and re.search(r'src="/static/[0-9a-f]{12}/js/main\.js"', scripts[2])
     # the CSP forbids inline scripts: every <script> has a src and an empty body
-    assert re.findall(r"<script\b[^>]*>([^<]*)</script>", page) == ["", ""]
+    assert re.findall(r"<script\b[^>]*>([^<]*)</script>", page) == ["", "", ""]
     assert '<link rel="icon" href="/static/favicon.svg"' in page
     assert 'id="contour"' in page and 'data-testid="theory"' in page
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
