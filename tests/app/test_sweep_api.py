@@ -127,6 +127,10 @@ def test_a_disconnect_cancels_the_remaining_tasks(client):
     with client.stream("POST", "/api/sweep/stream", json=body) as response:
         lines = response.iter_lines()
         assert json.loads(next(lines))["type"] == "meta"
+        # the submission reaches the scheduler asynchronously: wait (bounded) until it has the tasks
+        deadline = time.monotonic() + 30
+        while not sweep_tasks(client) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert sweep_tasks(client)  # submitted and running
     deadline = time.monotonic() + 30
     while sweep_tasks(client) and time.monotonic() < deadline:
