@@ -31,13 +31,13 @@ from fastapi import Request, Response
 
 from app.errors import Busy, EngineInputError
 from app.responses import SafeJSONResponse, dumps
-from app.settings import Budget
+from app.settings import Budget, get_settings
 
 _limiter: anyio.CapacityLimiter | None = None
 
 
 def _workers() -> int:
-    return int(os.environ.get("LOSSLAB_WORKERS", "0")) or max(2, os.cpu_count() or 2)
+    return get_settings().workers or max(2, os.cpu_count() or 2)
 
 
 def limiter() -> anyio.CapacityLimiter:

@@ -146,6 +146,7 @@ class Settings(BaseSettings):
     # LocalCluster started on the first sweep with `dask_workers` processes (0: one per core)
     dask_scheduler: str | None = Field(None, description="Dask scheduler address for sweeps; unset = local cluster")
     dask_workers: int = Field(0, ge=0, description="worker processes of the local sweep cluster (0: one per core)")
+    workers: int = Field(0, ge=0, description="compute workers of the request limiter (0: one per core, at least 2)")
 
     @property
     def limits(self) -> Limits:
