@@ -35,6 +35,9 @@
     ["#4a3aa0", "#aa9cff"], ["#2f5f1f", "#9fe07f"], ["#1f4f70", "#8ccaf2"], ["#5c4c00", "#e2d272"],
     ["#99004d", "#ff7ab8"], ["#00505a", "#7fe0e0"], ["#553377", "#d0b0ff"],
     ["#7b3294", "#c58fe0"], // teach/arrows.js: the momentum arrow
+    // Networks decision shading (views/networks-plots.js HEAT), its paper and class-0 ink: dim in the dark
+    ["#c6d5e6", "#1f3450"], ["#f8f7f3", "#1c222b"], ["#f2d6b8", "#4d3521"], ["#faf9f6", "#1e232b"],
+    ["#38405a", "#cfd5e2"],
   ];
   const toDark = new Map(); const toLight = new Map();
   const rgbKey = (r, g, b) => `${r},${g},${b}`;
