@@ -176,12 +176,16 @@ export function decodeState(hash, base) {
   return state;
 }
 
+const HASH_PAUSE_MS = 120;
+
 /** A store: get / update(mutator) / subscribe; every update is written to the hash. */
 export function createStore(initial, { writeHash = true } = {}) {
   let state = clone(initial);
   const subs = new Set();
   const notify = (source) => subs.forEach((fn) => fn(state, source));
+  let timer = null;
   const write = () => {
+    clearTimeout(timer); timer = null;
     if (!writeHash) return;
     const hash = "#" + encodeState(state);
     if (location.hash !== hash) history.replaceState(null, "", hash);
@@ -189,12 +193,20 @@ export function createStore(initial, { writeHash = true } = {}) {
   write();
   return {
     get: () => state,
-    /** mutator(draft) edits a copy; `source` tells subscribers who changed it; hash: false defers the URL (a drag). */
+    /**
+     * mutator(draft) edits a copy; `source` tells subscribers who changed it; hash: false defers the URL (a drag).
+     * A range slider being dragged writes the URL once it pauses (HASH_PAUSE_MS): Chromium fetches and parses
+     * the favicon again on every replaceState, a few ms of main thread per input event.
+     */
     update(mutator, source = "ui", { hash = true } = {}) {
       const draft = clone(state);
       mutator(draft);
       state = draft;
-      if (hash) write();
+      const ev = typeof window !== "undefined" ? window.event : null;
+      if (hash && ev?.type === "input" && ev.target?.type === "range") {
+        clearTimeout(timer);
+        timer = setTimeout(write, HASH_PAUSE_MS);
+      } else if (hash) write();
       notify(source);
     },
     replace(next, source = "hash") { state = clone(next); write(); notify(source); },

@@ -26,6 +26,7 @@ export class Renderer {
     };
     this.charts = KINDS.map(([kind, sel]) => ({ kind, gd: $(sel, root) }));
     this.raf = null;
+    this.later = [];
     this.mode = null;
     this.live = new LiveLayer(this.el.contour);
     this.pointer = new StartPointer(view, this.el.contour, this.el.plots);
@@ -47,8 +48,15 @@ export class Renderer {
       this.raf = null;
       try { this.frame(); } catch (err) { this.view.ctx.ui.error(err); }
       this.view.rendered();
+      const later = this.later;
+      this.later = [];
+      // a task queued from a frame runs after that frame is painted
+      if (later.length) setTimeout(() => later.forEach((fn) => { try { fn(); } catch (err) { this.view.ctx.ui.error(err); } }), 0);
     });
   }
+
+  /** Run `fn` once the next frame is on screen (work that must not delay the new paths). */
+  afterDraw(fn) { this.later.push(fn); this.schedule(); }
 
   /** Transformed z (log levels), cached per grid + flag so Plotly.react sees the same array. */
   levels(sc, log) {
@@ -124,8 +132,12 @@ export class Renderer {
       this.markDrawn(s.run, false, began);
     }
     if (s.content !== this.sideContent || s.shape !== this.sideShape) this.dirty.side = true;
-    this.legend(s.run, s.names, s.colors);
-    this.title(s.info, this.view.store.get());
+    // the legend and the title only when they change (a DOM rebuild costs a layout in every frame)
+    const legendKey = `${s.surfaceKey}|${s.run?.seq}|${s.run?.runs.map((r) => `${r.status}:${r.path.length}`)}|${s.names}|${s.colors}`;
+    if (legendKey !== this.legendKey) { this.legendKey = legendKey; this.legend(s.run, s.names, s.colors); }
+    const st = this.view.store.get();
+    const titleKey = `${s.surfaceKey}|${JSON.stringify(st.sp)}`;
+    if (titleKey !== this.titleKey) { this.titleKey = titleKey; this.title(s.info, st); }
     if (this.dirty.main || this.dirty.side) this.syncSoon();
   }
 
@@ -295,6 +307,8 @@ export class Renderer {
     if (!gd.data || !sh || this.live.active) return; // a restyle would redraw the stale figure under the canvas
     const idx = [traceIndex(gd, "cursor-1"), traceIndex(gd, "cursor-2")];
     if (idx.some((i) => i < 0)) return;
+    // clearing axes that are not drawn is free; a restyle would recompute the whole figure (~100 ms: the contour)
+    if (!g && idx.every((i) => !gd.data[i].x?.length)) return;
     const d = sh.info.domain;
     const full = 0.09 * Math.min(d.x[1] - d.x[0], d.y[1] - d.y[0]);
     const ok = g && g.eigenvectors?.every((e) => e && e[0] !== null);

@@ -33,6 +33,9 @@ export function runBody(s) {
   };
 }
 
+/** A small run comes whole (with its surface, when new, from POST /api/scene); a long one is streamed. */
+const isWhole = (body) => body.steps * body.optimizers.length <= WHOLE_RUN_POINTS;
+
 export function mount(section, ctx) { return new PathsView(section, ctx); }
 
 class PathsView {
@@ -66,9 +69,9 @@ class PathsView {
   // ---- state → requests ------------------------------------------------------------------
   onState(s, source) {
     if (s.view !== "paths") return;
+    this.request(s); // first: the server works on the answer while the panels below are brought up to date
     this.scenePanel.render(s);
     this.optPanel.render(s, this.theory());
-    this.request(s);
     this.teach.onState(s, source);
     this.lessonCard.render(s);
     this.renderer.schedule();
@@ -79,12 +82,15 @@ class PathsView {
   request(s) {
     const ref = surfaceRef(s);
     const sk = JSON.stringify(ref);
-    if (sk !== this.want.surface) { this.want.surface = sk; this.fetchSurface(ref, sk); }
-    const pk = sk + JSON.stringify(s.start);
-    if (pk !== this.want.point) { this.want.point = pk; this.fetchPoint(ref, s.start, pk); }
     const body = runBody(s);
     const rk = JSON.stringify(body);
-    if (rk !== this.want.run) { this.want.run = rk; this.fetchRun(body, rk, sk, s.opt); }
+    const pk = sk + JSON.stringify(s.start);
+    const whole = isWhole(body);
+    // a new surface comes with its start's geometry (and, for a whole run, the run) from POST /api/scene
+    const viaScene = sk !== this.want.surface && !this.frames.surfaces.has(sk);
+    if (sk !== this.want.surface) { this.want.surface = sk; if (viaScene && !whole) this.fetchSurface(body, sk, pk); }
+    if (pk !== this.want.point) { this.want.point = pk; if (!viaScene) this.fetchPoint(ref, s.start, pk); }
+    if (rk !== this.want.run) { this.want.run = rk; this.fetchRun(body, rk, sk, s.opt, viaScene ? pk : null); }
     this.hooks.wantRun = rk;
     this.requestAxes(s);
   }
@@ -141,36 +147,55 @@ class PathsView {
     }
   }
 
-  fetchSurface(ref, key) {
+  /** Grid, surface description and start geometry of a new surface whose run is streamed beside it. */
+  fetchSurface(body, key, pointKey) {
     const seq = ++this.seq;
     return this.exclusive("surface", async (signal) => {
-      const [grid, info] = await Promise.all([
-        postJSON("/api/grid", { surface: ref, n: GRID_N }, { signal }),
-        postJSON("/api/surface", { surface: ref }, { signal }),
-      ]);
-      this.frames.surface(key, { grid, info, seq });
+      const res = await postJSON("/api/scene", { ...body, grid_n: GRID_N, include_run: false }, { signal });
+      this.gotScene(res, key, pointKey, seq, body.start);
       this.pickFrame();
     }, { hold: true });
+  }
+
+  /** A /api/scene answer: its surface joins the frames, its start geometry becomes the scene's if still wanted. */
+  gotScene(res, key, pointKey, seq, start) {
+    this.frames.surface(key, { grid: res.grid, info: res.surface, seq });
+    if (pointKey === this.want.point) this.setPoint(res.point, pointKey, start);
+  }
+
+  setPoint(point, key, start) {
+    Object.assign(this.scene, { point, pointKey: key });
+    this.readout.setStart(point, start);
   }
 
   fetchPoint(ref, start, key) {
     return this.exclusive("point", async (signal) => {
       const point = await postJSON("/api/point", { surface: ref, point: start }, { signal });
-      Object.assign(this.scene, { point, pointKey: key });
-      this.readout.setStart(point, start);
+      if (key === this.want.point) this.setPoint(point, key, start);
     }, { hold: true });
   }
 
-  /** A small run comes whole from POST /api/run (one parse, one draw); a long one is streamed and drawn as it arrives. */
-  fetchRun(body, key, surfaceKey, opts) {
+  /**
+   * A small run comes whole from POST /api/run (one parse, one draw), with its surface from POST /api/scene
+   * when that is new; a long one is streamed and drawn as it arrives. `pointKey`: set when this request is
+   * to bring the start's geometry (a new surface), else null.
+   */
+  fetchRun(body, key, surfaceKey, opts, pointKey) {
     const seq = ++this.seq;
     const tag = (run) => Object.assign(run, { key, seq, surfaceKey, opts: opts.map((o) => ({ ...o })) });
-    const whole = body.steps * body.optimizers.length <= WHOLE_RUN_POINTS;
+    const whole = isWhole(body);
     return this.exclusive("run", async (signal) => {
       let run = null;
       if (whole) {
-        const res = await postJSON("/api/run", body, { signal });
-        run = tag(runFromResponse(res));
+        // decided at launch: a request that waited (or replaced one that was cancelled) may find its surface here
+        if (this.frames.surfaces.has(surfaceKey)) {
+          if (pointKey) this.fetchPoint(body.surface, body.start, pointKey); // the scene would have brought it
+          run = tag(runFromResponse(await postJSON("/api/run", body, { signal })));
+        } else {
+          const res = await postJSON("/api/scene", { ...body, grid_n: GRID_N }, { signal });
+          this.gotScene(res, surfaceKey, surfaceKey + JSON.stringify(body.start), seq, body.start);
+          run = tag(runFromResponse(res.run));
+        }
         this.frames.run(run);
       } else {
         const began = performance.now();
@@ -194,7 +219,8 @@ class PathsView {
       this.pickFrame();
       this.ctx.ui.clearError("api");
       this.errored = false;
-      if (this.scene.run === run) this.optPanel.render(this.store.get(), run.theory);
+      // the cards' stable bands follow the run's theory once its paths are on screen
+      if (this.scene.run === run) this.renderer.afterDraw(() => this.optPanel.render(this.store.get(), this.theory()));
       this.requestAxes(this.store.get());
     }, { hold: whole });
   }
