@@ -125,6 +125,11 @@ export class ScenePanel {
   }
 
   render(state) {
+    // the store changes on every slider input; the controls here only need a pass when their own rows changed
+    const key = JSON.stringify([state.surface, state.sp, state.start, state.steps, state.schedule, state.sigma, state.seed,
+      state.plot, state.eig, state.log, state.fexpr, state.fdx, state.fdy]);
+    if (key === this.renderedKey) return;
+    this.renderedKey = key;
     const e = this.el;
     if (state.surface !== this.surfaceShown && this.surfaces[state.surface]) {
       this.surfaceShown = state.surface;

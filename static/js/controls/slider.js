@@ -37,6 +37,7 @@ export function slider(o) {
     o.title ? h("span", { class: "sr-only", id: `${id}-d` }, o.title) : null);
 
   let current = o.value;
+  let bandKey = null;
   const show = (v, fromRange = false) => {
     current = v;
     if (!fromRange) range.value = String(toPos(v));
@@ -63,6 +64,10 @@ export function slider(o) {
     set(v) { if (v !== current || document.activeElement !== range) show(v); },
     /** Shade the stable interval [min, hi) green and the rest red; tick at `opt`. null clears. */
     setBand(band) {
+      // called on every store change: touch the DOM (a style recalculation) only when the band moved
+      const key = band && band.hi > 0 ? `${band.hi}|${band.opt}|${band.text}|${band.optText}` : "";
+      if (key === bandKey) return;
+      bandKey = key;
       if (!band || !(band.hi > 0)) {
         range.style.removeProperty("--track");
         tick.hidden = true;

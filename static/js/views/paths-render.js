@@ -77,9 +77,12 @@ export class Renderer {
     // log levels need a floor to measure from: surfaces without a minimum (saddles) use linear levels
     const logOk = (sc.info.minima || []).length > 0;
     const log = st.log && logOk;
-    const logBox = this.root.querySelector("#log-levels");
-    logBox.disabled = !logOk;
-    logBox.parentElement.title = logOk ? "Contour levels spaced evenly in log(f − f_min)" : "No minimum here: levels are linear";
+    if (logOk !== this.logOk) { // DOM writes only when it changes (this runs every frame)
+      this.logOk = logOk;
+      const logBox = this.root.querySelector("#log-levels");
+      logBox.disabled = !logOk;
+      logBox.parentElement.title = logOk ? "Contour levels spaced evenly in log(f − f_min)" : "No minimum here: levels are linear";
+    }
     const levels = this.levels(sc, log);
     const run = sc.run && sc.run.surfaceKey === sc.surfaceKey ? sc.run : null;
     const opts = run ? run.opts : [];
