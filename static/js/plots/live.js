@@ -90,7 +90,10 @@ export class LiveLayer {
    */
   drawSurface(ctx, a, surf) {
     const { grid, zT, levels } = surf;
-    const w = Math.max(1, Math.round(a.w)); const h = Math.max(1, Math.round(a.h));
+    // a large plot is rasterized at half resolution (a quarter of the pixels) and scaled up: the Plotly
+    // figure redraws it sharp when the input pauses
+    const step = a.w * a.h > 120000 ? 2 : 1;
+    const w = Math.max(1, Math.ceil(a.w / step)); const h = Math.max(1, Math.ceil(a.h / step));
     if (!this.raster || this.raster.width !== w || this.raster.height !== h) {
       this.raster = new OffscreenCanvasOr(w, h);
       this.rasterImg = this.raster.getContext("2d").createImageData(w, h);
@@ -103,17 +106,17 @@ export class LiveLayer {
     const gx0 = grid.x[0]; const gdx = (grid.x[nx - 1] - gx0) / (nx - 1);
     const gy0 = grid.y[0]; const gdy = (grid.y[ny - 1] - gy0) / (ny - 1);
     const nc = 23; const inv = 22 / (levels.hi - levels.lo); const lo = levels.lo;
-    const { fill, line } = bandPixels(nc);
+    const { fill, line } = bandPixels(nc, step > 1 ? 0.92 : 0.86); // a 2-px line is drawn lighter
     // per column: the grid cell and the weight of its right neighbour (−1: outside the grid)
     const c0s = new Int32Array(w); const txs = new Float64Array(w);
     for (let i = 0; i < w; i++) {
-      const fx = (a.xa.p2l(i + 0.5) - gx0) / gdx;
+      const fx = (a.xa.p2l((i + 0.5) * step) - gx0) / gdx;
       const c0 = Math.floor(fx);
       c0s[i] = c0 >= 0 && c0 + 1 < nx ? c0 : -1; txs[i] = fx - c0;
     }
     const NONE = -32768;
     for (let j = 0; j < h; j++) {
-      const fy = (a.ya.p2l(j + 0.5) - gy0) / gdy;
+      const fy = (a.ya.p2l((j + 0.5) * step) - gy0) / gdy;
       const r0 = Math.floor(fy); const ty = fy - r0;
       const rowOk = r0 >= 0 && r0 + 1 < ny;
       const A = r0 * nx; const B = A + nx; const row = j * w;
@@ -140,6 +143,19 @@ export class LiveLayer {
     ctx.fillStyle = "#faf7f0";
     ctx.fillRect(0, 0, a.w, a.h);
     ctx.drawImage(this.raster, 0, 0, a.w, a.h);
+  }
+
+  /**
+   * Run the rasterizer a few times on a small patch of `surf` (off screen), so the JIT has compiled it before
+   * the first κ drag: cold, the first full-size raster takes ~100 ms instead of ~10.
+   */
+  warm(surf) {
+    const a = this.area();
+    if (!a || this.warmed) return;
+    this.warmed = true;
+    const scratch = new OffscreenCanvasOr(32, 32).getContext("2d");
+    for (let k = 0; k < 12; k++) this.drawSurface(scratch, { ...a, w: 32, h: 32 }, surf);
+    this.raster = null; // the next real draw sizes it for the plot
   }
 
   /** Minima (★) and saddles (✕) of a surface the Plotly figure does not show yet, in Plotly's symbols. */
@@ -264,10 +280,10 @@ function flatGrid(zT, nx, ny) {
 let bandCache = null;
 /**
  * Pixels (RGBA packed in the platform's byte order) of band k − 1 (k = 0: below the first level) as Plotly's
- * contour fill gives it, the scale at k/nc; `line`: the same darkened toward the ink, for band edges.
+ * contour fill gives it, the scale at k/nc; `line`: the same mixed with the ink (weight 1 − f), for band edges.
  */
-function bandPixels(nc) {
-  if (bandCache?.nc === nc) return bandCache;
+function bandPixels(nc, f) {
+  if (bandCache?.nc === nc && bandCache.f === f) return bandCache;
   const stops = SURFACE_SCALE.map(([t, hex]) => [t, [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16))]);
   const at = (t) => {
     for (let i = 1; i < stops.length; i++) {
@@ -280,14 +296,14 @@ function bandPixels(nc) {
     return stops[stops.length - 1][1];
   };
   const pack = (c) => { const b = new Uint8ClampedArray([c[0], c[1], c[2], 255]); return new Uint32Array(b.buffer)[0]; };
-  const ink = [29, 36, 51]; const f = 0.86; // contour line: Plotly's 0.7 px rgba(29, 36, 51, 0.22) ≈ 14% ink
+  const ink = [29, 36, 51]; // contour line: Plotly's 0.7 px rgba(29, 36, 51, 0.22) ≈ 14% ink (f = 0.86)
   const fill = new Uint32Array(nc + 1); const line = new Uint32Array(nc + 1);
   for (let k = -1; k < nc; k++) {
     const c = at(Math.min(1, Math.max(0, (k + 1) / nc)));
     fill[k + 1] = pack(c);
     line[k + 1] = pack(c.map((v, i) => v * f + ink[i] * (1 - f)));
   }
-  bandCache = { nc, fill, line };
+  bandCache = { nc, f, fill, line };
   return bandCache;
 }
 

@@ -60,7 +60,7 @@ export class Renderer {
 
   /** Transformed z (log levels), cached per grid + flag so Plotly.react sees the same array. */
   levels(sc, log) {
-    const key = `${sc.surfaceKey}|${log}`;
+    const key = `${sc.surfaceKey}|${sc.grid.x.length}|${log}`;
     if (sc.zKey !== key) {
       const lv = levelTransform(sc.grid.zmin ?? 0, sc.grid.zmax ?? 1, log);
       sc.zT = sc.grid.z.map((row) => row.map((v) => (v === null ? null : lv.fwd(v))));
@@ -102,7 +102,7 @@ export class Renderer {
       overlay: run && stepping ? v.teach.overlay() : null, // step-through arrows (teach/step.js)
       // what the figure's structure depends on: a change here needs Plotly; anything else the live canvas draws
       shape: JSON.stringify([log, names, colors, st.plot, st.eig, stepping, size, revision]),
-      content: `${sc.surfaceKey}|${run?.seq}|${run?.runs.map((r) => r.path.length).join(",")}|${st.start}|${sc.pointKey}|${t}|${tmax}` };
+      content: `${sc.surfaceKey}|${sc.grid.x.length}|${run?.seq}|${run?.runs.map((r) => r.path.length).join(",")}|${st.start}|${sc.pointKey}|${t}|${tmax}` };
   }
 
   /**
@@ -152,6 +152,10 @@ export class Renderer {
       plotly().react(this.el.contour, fig.data, fig.layout, CONFIG);
       this.drawnContour = true;
       this.attach();
+      if (!this.live.warmed) {
+        const surf = { grid: s.grid, zT: s.zT, levels: s.levels };
+        (window.requestIdleCallback || setTimeout)(() => this.live.warm(surf));
+      }
     }
     if (s.plot !== "2d") this.draw3d(s);
     this.live.clear();

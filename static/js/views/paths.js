@@ -17,9 +17,12 @@ import { StepMode } from "../teach/step.js";
 import { LessonCard } from "../teach/card.js";
 
 const GRID_N = 121;
+const GRID_DRAG_N = 61; // while κ, θ, ... are dragged: a quarter of the grid to send, parse and transform
+const DRAG_GAP_MS = 300; // surface changes closer than this are a drag
 const PROGRESSIVE_MS = 150; // a run still streaming after this long is drawn as it arrives
 const WHOLE_RUN_POINTS = 20000; // steps × optimizers up to this come whole from POST /api/run
-const HOLD_MS = 1000; // a whole request younger than this is answered and drawn before a newer one starts (not cancelled)
+const HOLD_MS = 1000; // a whole request younger than this is answered and drawn, not cancelled by a newer one
+const MAX_FLIGHT = 2; // requests of one kind in flight at once while a slider is dragged
 const MAX_AXIS_POINTS = 160;
 
 export { surfaceRef };
@@ -44,7 +47,7 @@ class PathsView {
     this.scene = { grid: null, info: null, surfaceKey: null, point: null, pointKey: null, run: null, axes: null, axesKey: null };
     this.want = {};
     this.aborts = {};
-    this.live = {}; // kind → {began, hold} of the request in flight
+    this.flight = {}; // kind → [{ac, hold, began}] of the requests in flight, oldest first
     this.queued = {}; // kind → the newest request waiting for a held one
     this.pending = new Set();
     this.seq = 0; // request order: a newer answer always wins
@@ -88,7 +91,14 @@ class PathsView {
     const whole = isWhole(body);
     // a new surface comes with its start's geometry (and, for a whole run, the run) from POST /api/scene
     const viaScene = sk !== this.want.surface && !this.frames.surfaces.has(sk);
-    if (sk !== this.want.surface) { this.want.surface = sk; if (viaScene && !whole) this.fetchSurface(body, sk, pk); }
+    if (sk !== this.want.surface) {
+      const now = performance.now();
+      this.dragging = now - (this.surfaceAt ?? -Infinity) < DRAG_GAP_MS;
+      this.surfaceAt = now;
+      this.aborts.refine?.abort();
+      this.want.surface = sk;
+      if (viaScene && !whole) this.fetchSurface(body, sk, pk);
+    }
     if (pk !== this.want.point) { this.want.point = pk; if (!viaScene) this.fetchPoint(ref, s.start, pk); }
     if (rk !== this.want.run) { this.want.run = rk; this.fetchRun(body, rk, sk, s.opt, viaScene ? pk : null); }
     this.hooks.wantRun = rk;
@@ -96,14 +106,17 @@ class PathsView {
   }
 
   /**
-   * Run `task(signal)` as the only live request of its kind; track it for the busy flag. A newer call
-   * cancels the older one, except that a `hold` request younger than HOLD_MS is let through (its answer
-   * is drawn) and the newest call waits for it: a slider dragged at 60 events/s then shows intermediate
-   * values instead of cancelling every request before it can answer.
+   * Run `task(signal)` as the live request of its kind; track it for the busy flag. A newer call cancels
+   * the older ones, except for `hold` requests younger than HOLD_MS: up to MAX_FLIGHT of them run side by
+   * side (the server has workers for both) and their answers are drawn (a newer answer always wins), and
+   * beyond that the newest call waits for a free place. A slider dragged at 60 events/s then shows
+   * intermediate values instead of cancelling every request before it can answer, and the last value's
+   * request starts without waiting for a whole round trip.
    */
   exclusive(kind, task, { hold = false } = {}) {
-    const live = this.live[kind];
-    if (hold && live?.hold && performance.now() - live.began < HOLD_MS) {
+    const flight = this.flight[kind] || [];
+    const holding = hold && flight.length > 0 && flight.every((f) => f.hold) && performance.now() - flight[0].began < HOLD_MS;
+    if (holding && flight.length >= MAX_FLIGHT) {
       const queued = this.queued[kind];
       if (queued) { this.pending.delete(queued.token); queued.resolve(false); }
       return new Promise((resolve) => {
@@ -113,16 +126,19 @@ class PathsView {
     }
     const stale = this.queued[kind];
     if (stale) { delete this.queued[kind]; this.pending.delete(stale.token); stale.resolve(false); }
-    return this.launch(kind, task, hold, this.track());
+    return this.launch(kind, task, hold, this.track(), holding);
   }
 
   track() { const token = {}; this.pending.add(token); return token; }
 
-  async launch(kind, task, hold, token) {
-    this.aborts[kind]?.abort();
+  /** Start `task`; `alongside`: keep the requests of this kind in flight (else they are cancelled). */
+  async launch(kind, task, hold, token, alongside = false) {
+    const flight = (this.flight[kind] ||= []);
+    if (!alongside) for (const f of flight.splice(0)) f.ac.abort();
     const ac = new AbortController();
-    this.aborts[kind] = ac;
-    this.live[kind] = { began: performance.now(), hold };
+    const me = { ac, hold, began: performance.now() };
+    flight.push(me);
+    this.aborts[kind] = ac; // the newest (teach/step.js cancels "details" through it)
     this.updateHooks();
     try {
       await task(ac.signal);
@@ -136,11 +152,13 @@ class PathsView {
       return false;
     } finally {
       this.pending.delete(token);
-      if (this.aborts[kind] === ac) { delete this.aborts[kind]; delete this.live[kind]; }
+      const i = flight.indexOf(me);
+      if (i >= 0) flight.splice(i, 1);
+      if (flight.length) this.aborts[kind] = flight[flight.length - 1].ac; else if (this.aborts[kind] === ac) delete this.aborts[kind];
       const next = this.queued[kind];
-      if (next && !this.aborts[kind]) {
+      if (next && flight.length < MAX_FLIGHT) {
         delete this.queued[kind];
-        this.launch(kind, next.task, next.hold, next.token).then(next.resolve);
+        this.launch(kind, next.task, next.hold, next.token, true).then(next.resolve);
       }
       this.renderer.schedule();
       this.updateHooks();
@@ -161,6 +179,17 @@ class PathsView {
   gotScene(res, key, pointKey, seq, start) {
     this.frames.surface(key, { grid: res.grid, info: res.surface, seq });
     if (pointKey === this.want.point) this.setPoint(res.point, pointKey, start);
+  }
+
+  /** The full grid for a surface first shown coarse (dragged), once it is still the wanted one. */
+  refine(ref, key) {
+    if (key !== this.want.surface) return;
+    this.exclusive("refine", async (signal) => {
+      const grid = await postJSON("/api/grid", { surface: ref, n: GRID_N }, { signal });
+      const f = this.frames.surfaces.get(key);
+      if (f) f.grid = grid;
+      if (this.scene.surfaceKey === key) this.scene.grid = grid; // the renderer's keys follow the grid's size
+    });
   }
 
   setPoint(point, key, start) {
@@ -192,9 +221,11 @@ class PathsView {
           if (pointKey) this.fetchPoint(body.surface, body.start, pointKey); // the scene would have brought it
           run = tag(runFromResponse(await postJSON("/api/run", body, { signal })));
         } else {
-          const res = await postJSON("/api/scene", { ...body, grid_n: GRID_N }, { signal });
+          const coarse = this.dragging;
+          const res = await postJSON("/api/scene", { ...body, grid_n: coarse ? GRID_DRAG_N : GRID_N }, { signal });
           this.gotScene(res, surfaceKey, surfaceKey + JSON.stringify(body.start), seq, body.start);
           run = tag(runFromResponse(res.run));
+          if (coarse) this.refine(body.surface, surfaceKey);
         }
         this.frames.run(run);
       } else {
