@@ -10,8 +10,9 @@ weights of neuron i), then its bias b_l of shape (out,). So for hidden (3,) and
 n_in = 2: w = [W₁ (3×2: 6), b₁ (3), W₂ (1×3: 3), b₂ (1)], d = 13.
 
 Every method takes either one weight vector w of shape (d,) or a batch W of shape
-(B, d) and then returns one result per row: the B networks run as one batched
-matmul (`(B, N, in) @ (B, in, out)`), never a Python loop over rows. Large batches
+(B, d) and then returns one result per row: the B networks run as one compiled
+loop per layer (`engine.nn.kernel`: each row alone, in one fixed order, so a row's
+numbers never depend on the batch), never a Python loop over rows. Large batches
 are evaluated in blocks of rows (and of examples) so that no activation array holds
 more than `BLOCK_ELEMENTS` numbers.
 """
@@ -23,13 +24,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine.nn.losses import ACTIVATIONS, LOSSES, activate, activation_derivs, loss_terms, sigmoid
+from engine.nn import kernel
+from engine.nn.losses import ACTIVATIONS, LOSSES, activate, loss_terms, sigmoid
 from engine.params import Param, resolve
 
 MAX_WIDTH = 256
 MAX_DEPTH = 4
 INITS = ("he", "xavier", "normal")
-BLOCK_ELEMENTS = 1 << 18  # 2 MB of float64 per activation block: cache-friendly, measured fastest
+BLOCK_ELEMENTS = 1 << 18  # examples per block at most this / width (2 MB of float64 per activation block)
+ROW_ELEMENTS = 1 << 15  # rows per block: 256 KB activation arrays stay in cache (2-8-8-1 steps ~2× faster than 2 MB)
 
 INIT_PARAMS = (
     Param("seed", 0, 0, 2**32 - 1, "seed of the initial weights", kind="int"),
@@ -121,22 +124,32 @@ class MLP:
 
     # ---- forward -------------------------------------------------------------
     def forward_cache(self, W: np.ndarray, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Pre-activations zs[l] (B, N, out_l) and layer inputs acts[l] (acts[0] = X (N, in)) of a (B, d) batch."""
+        """Pre-activations zs[l] (B, N, out_l) and layer inputs acts[l] (acts[0] = X (N, in)) of a (B, d) batch.
+
+        Each layer's a Wᵀ + b is `kernel.forward` (one fixed operation order per row, never BLAS), φ is
+        `losses.activate` (tanh: `kernel.tanh`, fused into the layer's pass)."""
+        W = np.ascontiguousarray(W, dtype=float)
         acts, zs = [X], []
-        params = self.unpack(W)
-        for index, (W_l, b_l) in enumerate(params):
-            z = acts[-1] @ _transposed(W_l)
-            z += b_l[:, None, :]
+        for index, lay in enumerate(self.layers):
+            hidden = index < len(self.layers) - 1
+            if hidden and self.activation == "tanh":  # φ fused into the layer's pass (same bits as activate)
+                z, a = kernel.forward(acts[-1], W, lay.w_start, lay.b_start, lay.n_out, lay.n_in, with_tanh=True)
+                zs.append(z)
+                acts.append(a)
+                continue
+            z = kernel.forward(acts[-1], W, lay.w_start, lay.b_start, lay.n_out, lay.n_in)
             zs.append(z)
-            if index < len(params) - 1:
+            if hidden:
                 acts.append(activate(self.activation, z))
         return zs, acts
 
     def _blocks(self, B: int, N: int) -> tuple[int, int]:
-        """Rows and examples per block so that B_blk · N_blk · max width ≤ BLOCK_ELEMENTS."""
+        """Rows and examples per block: B_blk · N · max width ≤ ROW_ELEMENTS (at least one row), and the
+        examples cut into blocks only when N · max width > BLOCK_ELEMENTS. Rows are independent, so
+        their blocking never changes a number; the examples' blocking is the loss's summation order."""
         width = max(self.sizes)
         if N * width <= BLOCK_ELEMENTS:
-            return max(1, BLOCK_ELEMENTS // (N * width)), N
+            return max(1, ROW_ELEMENTS // (N * width)), N
         return 1, max(1, BLOCK_ELEMENTS // width)
 
     def _reduce(self, W: np.ndarray, X: np.ndarray, y: np.ndarray, fn, k: int) -> np.ndarray:
@@ -212,18 +225,19 @@ class MLP:
     def _backprop(self, W: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         zs, acts = self.forward_cache(W, X)
         ell, d_ell = loss_terms(self.loss_name, zs[-1][..., 0], y)
-        delta = (d_ell / X.shape[0])[..., None]  # (B, N, 1)
+        return ell.mean(-1), self.grad_from_cache(W, zs, acts, d_ell)
+
+    def grad_from_cache(self, W: np.ndarray, zs: list[np.ndarray], acts: list[np.ndarray],
+                        d_ell: np.ndarray) -> np.ndarray:
+        """∇E (B, d) from `forward_cache`'s arrays and ℓ'(f, y) (B, N), layer by layer (`kernel.backward`)."""
+        W = np.ascontiguousarray(W, dtype=float)
+        delta = (d_ell / acts[0].shape[0])[..., None]  # (B, N, 1)
         grad = np.empty_like(W)
-        params = self.unpack(W)
         for index in range(len(self.layers) - 1, -1, -1):
             lay = self.layers[index]
-            grad[:, lay.w_start:lay.b_start] = (np.swapaxes(delta, -1, -2) @ acts[index]).reshape(W.shape[0], -1)
-            grad[:, lay.b_start:lay.end] = delta.sum(-2)
-            if index:
-                phi1 = activation_derivs(self.activation, zs[index - 1], acts[index])
-                delta = delta @ params[index][0]
-                delta *= phi1
-        return ell.mean(-1), grad
+            delta = kernel.backward(delta, acts[index], zs[index - 1] if index else None, W, lay.w_start,
+                                    lay.b_start, lay.n_out, lay.n_in, self.activation, grad, index > 0)
+        return grad
 
 
 def _transposed(W_l: np.ndarray) -> np.ndarray:

@@ -1,8 +1,8 @@
 """B network trainings that share data, architecture and minibatch order, as one batch.
 
 This is `engine.nn.train.train_iter` for one optimizer, with the B weight vectors of a batch
-stacked as (B, d): the forward and backward passes are numpy's stacked matmuls (one gemm per
-training with the single training's shapes, never one product reshaped across trainings), the
+stacked as (B, d): the forward and backward passes are `MLP.forward_cache` and
+`MLP.grad_from_cache` (compiled per-row loops, `engine.nn.kernel`, as the single training's), the
 update is one call of a batched optimizer (`engine.sweep.optim`), and each row follows the
 single run's rules: records at t = 0, k, 2k, … and the last step (full-data loss and accuracy
 from `MLP.evaluate`), a row stops ("diverged") at the first record with a non-finite loss or the
@@ -27,7 +27,7 @@ import numpy as np
 
 from engine.nn.datasets import make_dataset
 from engine.nn.hessian import lam_max
-from engine.nn.losses import activation_derivs, loss_terms
+from engine.nn.losses import loss_terms
 from engine.nn.mlp import MLP
 from engine.nn.train import _batches
 from engine.schedules import make_schedule
@@ -159,7 +159,8 @@ def train_batch(jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def _loss_acc_grad(model: MLP, W: np.ndarray, X: np.ndarray, y: np.ndarray):
     """(loss, accuracy, ∇E) of a (B, d) batch from one forward pass: `MLP._backprop`'s gradient
-    with `MLP.evaluate`'s loss and accuracy (per-example terms summed over the N examples, / N)."""
+    (`MLP.grad_from_cache`) with `MLP.evaluate`'s loss and accuracy (per-example terms summed over
+    the N examples, / N)."""
     B, N = W.shape[0], X.shape[0]
     rows, _ = model._blocks(B, N)
     cut = 0.0 if model.loss_name == "bce" else 0.5
@@ -172,15 +173,5 @@ def _loss_acc_grad(model: MLP, W: np.ndarray, X: np.ndarray, y: np.ndarray):
         ell, d_ell = loss_terms(model.loss_name, f, y)
         loss[i:i + rows] = ell.sum(-1) / N
         acc[i:i + rows] = ((f > cut) == truth).sum(-1) / N
-        delta = (d_ell / N)[..., None]
-        params = model.unpack(Wi)
-        g = grad[i:i + rows]
-        for index in range(len(model.layers) - 1, -1, -1):
-            lay = model.layers[index]
-            g[:, lay.w_start:lay.b_start] = (np.swapaxes(delta, -1, -2) @ acts[index]).reshape(Wi.shape[0], -1)
-            g[:, lay.b_start:lay.end] = delta.sum(-2)
-            if index:
-                phi1 = activation_derivs(model.activation, zs[index - 1], acts[index])
-                delta = delta @ params[index][0]
-                delta *= phi1
+        grad[i:i + rows] = model.grad_from_cache(Wi, zs, acts, d_ell)
     return loss, acc, grad
