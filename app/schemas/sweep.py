@@ -24,6 +24,7 @@ from app.schemas.runs import RunRequest
 from app.settings import Limits
 from engine.sweep import SEED_PATHS, PathError, axis_values, cell_request, parse_path, set_path
 from engine.sweep import cells as grid_cells
+from engine.sweep.theory import sweep_theory
 
 MAX_AXIS_N = 101
 SEED_MAX = 2**32 - 1
@@ -130,6 +131,7 @@ class Plan:
     owners: list[tuple[int, int]] = field(default_factory=list)  # job -> (cell, replicate)
     work: list[int] = field(default_factory=list)  # job -> estimated multiply-adds
     requests: list[dict[str, Any]] = field(default_factory=list)  # cell -> its replicate-0 request
+    theory: dict[str, Any] | None = None  # Phase's theory block for a 2D-run sweep over two hyperparameters
 
     @property
     def total_work(self) -> int:
@@ -266,6 +268,11 @@ def plan(body: SweepRequest, limits: Limits) -> Plan:
         raise EngineInputError(["body"], (
             f"too much work: {len(cells)} cells × {count} seeds ≈ {out.total_work:.2e} multiply-adds; the limit "
             f"max_sweep_work is {limits.max_sweep_work:.0e}; use fewer cells, seeds, steps or smaller networks"))
+    if kind == "run":
+        try:
+            out.theory = sweep_theory(out.jobs[0], axes)
+        except ValueError:  # theory is an extra: a grid Phase would refuse simply has none
+            out.theory = None
     return out
 
 

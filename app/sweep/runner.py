@@ -2,7 +2,7 @@
 
 How tasks are cut: jobs that can share a batch (same `engine.sweep.group_key`: data,
 architecture, steps, minibatch order) are sliced into tasks of about
-clamp(total / (4 · workers), 0.2 s, 2 s) of estimated work each, so every task is at least
+clamp(total / (4 · workers), 0.2 s, 0.5 s) of estimated work each, so every task is at least
 0.2 s (task overhead is a few ms) and there are enough tasks to keep every worker busy and to
 stream cells early. Tasks are submitted in cell order with decreasing priority, so the first
 cells (all their replicates) complete first. A killed worker's tasks are recomputed by Dask
@@ -22,8 +22,10 @@ from app.schemas.sweep import Plan
 from app.sweep.tasks import run_task
 from engine.sweep import aggregate, group_key
 
-RATE = 1.5e9  # multiply-adds per second of one worker on batched small-network training, measured
-MIN_TASK_SECONDS, MAX_TASK_SECONDS = 0.2, 2.0
+RATE = 4e9  # multiply-adds per second of one worker on batched small-network training (compiled layers), measured
+# ≥ 0.2 s per task (Dask's overhead is a few ms); ≤ 0.5 s so the first cells, which need a task from every
+# replicate's group (a data seed each), arrive within about two seconds
+MIN_TASK_SECONDS, MAX_TASK_SECONDS = 0.2, 0.5
 
 
 def cut_tasks(plan: Plan, workers: int) -> list[list[int]]:

@@ -4,9 +4,19 @@ streaming order and cancellation (on the app's own LocalCluster)."""
 from __future__ import annotations
 
 import json
+import threading
 import time
+import warnings
 
 import pytest
+
+with warnings.catch_warnings():  # starlette's TestClient warns that it wants httpx2; httpx works
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from app.sweep.cluster import RETRY_AFTER, SweepCluster
 
 NET = {"dataset": {"name": "moons", "n": 60, "seed": 2}, "model": {"hidden": [6], "seed": 1},
        "optimizers": [{"name": "momentum", "lr": 0.1, "momentum": 0.9}], "steps": 30}
@@ -18,6 +28,12 @@ SWEEP = {"base": {"kind": "network", "request": NET},
 
 def sweep_with(**changes):
     return {**SWEEP, **changes}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def cluster_up(client):
+    """Start the app's LocalCluster once, blocking: a sweep request never waits for a cold start (503)."""
+    client.app.state.sweeps.client()
 
 
 @pytest.mark.parametrize("body, loc, words", [
@@ -143,3 +159,55 @@ def test_cluster_status_lists_the_workers_that_computed(client):
     status = client.get("/api/sweep/cluster").json()
     assert status["ready"] is True and status["scheduler"].startswith("tcp://127.0.0.1:")
     assert len(status["workers"]) >= 1 and all(w.startswith("tcp://127.0.0.1:") for w in status["workers"])
+
+
+class NeverStarts(SweepCluster):
+    """A cluster whose start takes until the test ends (as a cold LocalCluster under load does)."""
+
+    gate = threading.Event()
+
+    def client(self):
+        self.gate.wait(60)
+        raise RuntimeError("not started in this test")
+
+
+def test_a_cold_cluster_is_a_503_with_retry_after_and_bad_bodies_are_still_422():
+    app = create_app(Settings())
+    app.state.sweeps = NeverStarts()
+    try:
+        with TestClient(app) as cold:
+            for url in ("/api/sweep", "/api/sweep/stream"):
+                response = cold.post(url, json=SWEEP)  # the old code waited here until the start ended
+                assert response.status_code == 503, response.text
+                assert response.headers["retry-after"] == str(RETRY_AFTER)
+                assert "not connected yet" in response.json()["detail"]
+            bad = cold.post("/api/sweep", json=sweep_with(axes=[{"path": "optimizers.0.lr", "values": [200.0]}]))
+            assert bad.status_code == 422
+            assert cold.get("/api/sweep/cluster").json()["ready"] is False
+    finally:
+        NeverStarts.gate.set()
+
+
+QUAD = {"surface": {"name": "quadratic", "params": {"kappa": 10.0}}, "start": [-4.0, 2.0], "steps": 60,
+        "optimizers": [{"name": "momentum", "lr": 0.1, "momentum": 0.5}]}
+
+
+def test_a_quadratic_run_sweep_carries_phase_theory_boundary(client):
+    axes = [{"path": "optimizers.0.lr", "range": {"min": 0.01, "max": 1.0, "n": 4, "log": True}},
+            {"path": "optimizers.0.momentum", "range": {"min": 0.0, "max": 0.9, "n": 3}}]
+    lines = read_stream(client, {"base": {"kind": "run", "request": QUAD}, "axes": axes})
+    theory = lines[0]["theory"]
+    phase = client.post("/api/phase", json={
+        "surface": QUAD["surface"], "start": QUAD["start"], "steps": 60, "optimizer": {"name": "momentum"},
+        "axes": {"lr": {"min": 0.01, "max": 1.0, "n": 4, "log": True},
+                 "momentum": {"min": 0.0, "max": 0.9, "n": 3}}}).json()["theory"]
+    assert theory["boundary"] == phase["boundary"] and theory["optimum"] == phase["optimum"]
+    # [y][x], as the heatmap's z (the sweep's log-spaced η may differ from Phase's in the last bit)
+    assert theory["predicted_rate"] == [pytest.approx(row, rel=1e-12) for row in phase["predicted_rate"]]
+    assert theory["boundary"][0]["kind"] == "stability" and theory["boundary"][0]["x"][0] == 0.2  # 2/λmax
+    adam = {**QUAD, "optimizers": [{"name": "adam", "betas": [0.9, 0.999]}]}
+    not_linear = read_stream(client, {"base": {"kind": "run", "request": adam},
+                                      "axes": [{"path": "optimizers.0.lr", "values": [0.01, 0.1]},
+                                               {"path": "optimizers.0.betas.0", "values": [0.5, 0.9]}]})
+    assert not_linear[0]["theory"] is None
+    assert read_stream(client, SWEEP)[0]["theory"] is None  # networks: no closed form

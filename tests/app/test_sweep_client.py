@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from app.client import Client
 from app.sweep.cli import run_sweep
 
@@ -13,6 +15,12 @@ NET = {"dataset": {"name": "moons", "n": 50}, "model": {"hidden": [4]},
        "optimizers": [{"name": "gd", "lr": 0.5}], "steps": 20}
 AXES = [{"path": "optimizers.0.lr", "values": [0.1, 1.0, 10.0]}]
 BODY = {"base": {"kind": "network", "request": NET}, "axes": AXES, "seeds": {"count": 2}, "target_loss": 0.6}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def cluster_up(client):
+    """Start the app's LocalCluster once, blocking (a sweep request answers 503 while it starts)."""
+    client.app.state.sweeps.client()
 
 
 def as_records(table):

@@ -79,6 +79,7 @@ def test_both_workers_compute_and_a_killed_worker_loses_no_cell(cluster):
     address, workers = cluster
     app = create_app(Settings(dask_scheduler=address))
     with TestClient(app) as client:
+        app.state.sweeps.client()  # connect first (blocking): a sweep request answers 503 until connected
         quiet = client.post("/api/sweep", json=SWEEP)
         assert quiet.status_code == 200, quiet.text
         undisturbed = quiet.json()

@@ -1,9 +1,14 @@
 """Sweeps: many trainings (or 2D runs) over a grid of settings and seeds, computed on Dask.
 
 `POST /api/sweep` answers with every cell in row-major order; `/api/sweep/stream` sends a meta
-line, one cell line per cell as it completes (any order) and a done line. Validation and pricing
+line, one cell line per cell as it completes (any order) and a done line. Both carry `theory`:
+for a 2D-run sweep over two hyperparameters of gd/momentum/nesterov on a constant-Hessian surface,
+the block /api/phase gives for that grid (stability boundary curves in axis values, the optimum,
+the predicted spectral radius per cell [y][x]); null otherwise. Validation and pricing
 run before anything is submitted (422 naming the axis, the cell or the limit); a client that
-disconnects cancels the tasks not finished yet.
+disconnects cancels the tasks not finished yet. While the Dask cluster is starting (the first
+sweep after the server starts, or `GET /api/sweep/cluster`), a sweep is answered 503 with
+Retry-After within about a second instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ SWEEP_DOC = {200: {"content": {"application/json": {"example": (
     '"meta":{"cells":80,"trainings":400,"seconds":3.2,"tasks":12,"workers":["tcp://127.0.0.1:40123"]}}')}},
     "description": "every cell in row-major order of the axes, with per-seed results and aggregates"}}
 STREAM_DOC = {200: {"content": {"application/x-ndjson": {"example": (
-    '{"type":"meta","kind":"network","axes":[...],"cells":80,"trainings":400,"seeds":5,"tasks":12}\n'
+    '{"type":"meta","kind":"network","axes":[...],"cells":80,"trainings":400,"seeds":5,"tasks":12,"theory":null}\n'
     '{"type":"cell",' + CELL_DOC[1:] + '\n'
     '{"type":"done","meta":{"cells":80,"trainings":400,"seconds":3.2,"tasks":12,"workers":[...]}}\n')}},
     "description": "NDJSON: a meta line, one cell line per cell as it completes (any order), then a done line "
@@ -59,8 +64,8 @@ async def _start(body: SweepRequest, request: Request) -> tuple[Plan, SweepRun]:
     prepared: Plan = await compute(engine_call, lambda: plan(body, limits))
     cluster = request.app.state.sweeps
 
-    def submit() -> SweepRun:
-        return SweepRun(cluster.client(), prepared, cluster.n_workers())
+    def submit() -> SweepRun:  # a cold cluster is a 503 + Retry-After at once (ClusterStarting), never a long wait
+        return SweepRun(cluster.ready_client(), prepared, cluster.n_workers())
 
     return prepared, await anyio.to_thread.run_sync(submit)
 
@@ -75,7 +80,7 @@ async def sweep(body: SweepRequest, request: Request) -> SafeJSONResponse:
         raise EngineInputError(["body"], f"the sweep did not finish: {exc}") from exc
     finally:
         run.cancel()
-    return SafeJSONResponse({"axes": prepared.axes, "cells": cells, "meta": run.meta()})
+    return SafeJSONResponse({"axes": prepared.axes, "cells": cells, "meta": run.meta(), "theory": prepared.theory})
 
 
 @router.post("/sweep/stream", responses={**ERRORS, **STREAM_DOC}, response_class=StreamingResponse,
@@ -88,7 +93,8 @@ async def sweep_stream(body: SweepRequest, request: Request) -> StreamingRespons
         try:
             yield dumps({"type": "meta", "kind": prepared.kind, "axes": prepared.axes, "cells": len(prepared.cells),
                          "trainings": len(prepared.jobs), "seeds": prepared.count, "vary": prepared.vary,
-                         "tasks": len(run.tasks), "requests": prepared.requests[:1]}) + b"\n"
+                         "tasks": len(run.tasks), "requests": prepared.requests[:1],
+                         "theory": prepared.theory}) + b"\n"
             while True:
                 cell = await anyio.to_thread.run_sync(run.next_cell, abandon_on_cancel=True)
                 if cell is None:

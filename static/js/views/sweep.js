@@ -1,17 +1,21 @@
-// views/sweep.js — the "Sweep" view: the current Networks scene trained over a grid of two hyperparameters
-// of one of its optimizers × several seeds (POST /api/sweep/stream, computed on the server's Dask cluster).
-// A heatmap fills in as cells arrive (median final loss on a log colour, median accuracy or the fraction of
-// seeds that diverged), with the spread across seeds on hover, progress, cancel and CSV export. Clicking a
-// cell opens that training (replicate 0: the scene's own seeds) in Networks.
+// views/sweep.js — the "Sweep" view: the current Networks scene (or the Paths scene: a 2D run) trained over a
+// grid of two hyperparameters of one of its optimizers × several seeds (POST /api/sweep/stream, computed on the
+// server's Dask cluster). A heatmap fills in as cells arrive (median final loss on a log colour, median accuracy
+// or the fraction of seeds that diverged), with the spread across seeds on hover, progress, cancel and CSV
+// export. Clicking a cell opens that training (replicate 0: the scene's own seeds) in Networks (or Paths). For a
+// Paths scene with a theory (a constant Hessian, gd/momentum/nesterov) the stream's meta line carries the
+// boundary /api/phase draws (engine/theory.py): drawn over the map as the Phase view draws it.
 
 import { isAbort, getJSON, streamNDJSON } from "../api.js";
 import { $, download, fmt } from "../dom.js";
-import { plotly } from "../plots/common.js";
+import { INK, plotly } from "../plots/common.js";
 import { effective, requestBody } from "./networks-config.js";
+import { runBody } from "./paths.js";
 import { axisParams } from "./phase.js";
 
 const RANGE = { lr: [1e-3, 3], momentum: [0, 0.99], beta1: [0, 0.99], beta2: [0.9, 0.9999], alpha: [0.5, 0.9999],
   rho: [0.5, 0.99], eps: [1e-10, 1e-2], weight_decay: [0, 0.1], dampening: [0, 1], lr_decay: [0, 1] };
+const PATHS_RANGE = { lr: [1e-3, 1] }; // 2D surfaces: Phase's η range
 const LOG = new Set(["lr", "eps"]);
 const SYM = { lr: "η", momentum: "μ", beta1: "β₁", beta2: "β₂", alpha: "α", rho: "ρ", eps: "ε", weight_decay: "wd" };
 const METRICS = {
@@ -21,6 +25,8 @@ const METRICS = {
     scale: [[0, "#f4f1ea"], [1, "#7a3206"]] },
 };
 const DIVERGED = "#b9b4aa";
+const CLUSTER_POLLS = 240; // × CLUSTER_POLL_MS: then the sweep is sent anyway (its 503s are retried)
+const CLUSTER_POLL_MS = 500;
 const sym = (name) => SYM[name] || name;
 
 export function mount(section, ctx) { return new SweepView(section, ctx); }
@@ -29,8 +35,9 @@ class SweepView {
   constructor(root, ctx) {
     Object.assign(this, { root, ctx, store: ctx.store });
     const $r = (id) => $(`#${id}`, root);
-    this.el = Object.fromEntries(["sub", "opt", "x", "y", "xlo", "xhi", "ylo", "yhi", "n", "seeds", "target", "metric",
-      "run", "cancel", "csv", "progress", "status-text", "caption", "unit", "map"].map((k) => [k, $r(`sweep-${k}`)]));
+    this.el = Object.fromEntries(["sub", "base", "opt", "x", "y", "xlo", "xhi", "ylo", "yhi", "n", "seeds", "target",
+      "metric", "run", "cancel", "csv", "progress", "status-text", "caption", "unit", "map", "theory"]
+      .map((k) => [k, $r(`sweep-${k}`)]));
     this.optNames = ctx.catalog.optimizers.map((o) => o.name).filter((n) => n !== "newton");
     this.net = null;
     this.sweep = null; // {meta, cells: Map index→cell, done, names}
@@ -41,10 +48,15 @@ class SweepView {
     this.el.csv.addEventListener("click", () => this.exportCsv());
     this.el.metric.addEventListener("change", () => this.draw());
     this.el.opt.addEventListener("change", () => { this.axes = { x: null, y: null }; this.render(); });
-    for (const k of ["x", "y"]) this.el[k].addEventListener("change", () => { this.axes[k] = this.el[k].value; this.render(true); });
-    root.querySelector("[data-goto=networks]")?.addEventListener("click", (ev) => {
-      ev.preventDefault(); this.store.update((d) => { d.view = "networks"; });
+    this.el.base.addEventListener("change", () => {
+      this.axes = { x: null, y: null }; this.el.opt.value = ""; this.render(true);
     });
+    for (const k of ["x", "y"]) this.el[k].addEventListener("change", () => { this.axes[k] = this.el[k].value; this.render(true); });
+    for (const view of ["networks", "paths"]) {
+      root.querySelector(`[data-goto=${view}]`)?.addEventListener("click", (ev) => {
+        ev.preventDefault(); this.store.update((d) => { d.view = view; });
+      });
+    }
     getJSON("/api/sweep/cluster").catch(() => null); // warm the Dask workers up before the first sweep
     getJSON("/api/network/datasets").then((net) => { this.net = net; this.render(); })
       .catch((err) => ctx.ui.error(`Could not load the network catalogue: ${err.message}`));
@@ -56,12 +68,20 @@ class SweepView {
     requestAnimationFrame(() => { if (this.el.map.offsetParent && this.sweep) plotly().Plots.resize(this.el.map); });
   }
 
-  cfg() { return effective(this.store.get(), this.net, this.optNames); }
+  get paths() { return this.el.base.value === "paths"; }
+
+  /** The scene a sweep starts from: the Networks config, or the Paths state (its optimizers as `opt`). */
+  cfg() {
+    if (!this.paths) return effective(this.store.get(), this.net, this.optNames);
+    const s = this.store.get();
+    return { kind: "run", s, opt: s.opt.filter((o) => this.optNames.includes(o.name)) };
+  }
 
   /** Fill the selects from the Networks scene; `axisChanged` resets that axis's range to its default. */
   render(axisChanged = false) {
     const cfg = this.cfg();
     const e = this.el;
+    if (!cfg.opt.length) { e.sub.textContent = "The Paths scene has no optimizer to sweep: add one in Paths."; this.mark(); return; }
     const auto = Math.max(0, cfg.opt.findIndex((o) => ["momentum", "nesterov"].includes(o.name)));
     const idx = e.opt.value === "" ? auto : Math.min(Number(e.opt.value) || 0, cfg.opt.length - 1);
     e.opt.replaceChildren(...cfg.opt.map((o, i) => new Option(`${o.name} (η ${fmt(o.lr ?? NaN)})`, String(i))));
@@ -79,15 +99,25 @@ class SweepView {
       e[k].value = name;
       if (reset || e[`${k}lo`].value === "") {
         const p = params[name];
-        const [lo, hi] = RANGE[name] || [p.min ?? 0, p.max ?? 1];
+        const [lo, hi] = (this.paths && PATHS_RANGE[name]) || RANGE[name] || [p.min ?? 0, p.max ?? 1];
         e[`${k}lo`].value = Math.max(lo, p.min ?? lo);
         e[`${k}hi`].value = Math.min(hi, p.max ?? hi);
       }
     }
     this.params = params;
-    const arch = ["2", ...cfg.model.hidden, "1"].join("–");
-    e.sub.textContent = `${arch} ${cfg.model.activation} MLP on ${cfg.data.n} ${cfg.data.name} points, ${cfg.steps} steps`
-      + `${cfg.batch > 0 ? `, batch ${cfg.batch}` : ", full batch"} — the Networks scene`;
+    e.metric.querySelector("[value=median_accuracy]").disabled = this.paths; // a 2D run has no accuracy
+    e.seeds.disabled = this.paths && !(cfg.s.sigma > 0); // no gradient noise: every replicate is the same run
+    e.seeds.title = e.seeds.disabled ? "No gradient noise in the Paths scene: one run per cell" : "";
+    if (this.paths && e.metric.value === "median_accuracy") e.metric.value = "median_final_loss";
+    if (this.paths) {
+      const { s } = cfg;
+      e.sub.textContent = `${s.surface} from (${s.start.map((v) => fmt(v)).join(", ")}), ${s.steps} steps`
+        + `${s.sigma > 0 ? `, gradient noise σ = ${fmt(s.sigma)}` : ""} — the Paths scene`;
+    } else {
+      const arch = ["2", ...cfg.model.hidden, "1"].join("–");
+      e.sub.textContent = `${arch} ${cfg.model.activation} MLP on ${cfg.data.n} ${cfg.data.name} points, ${cfg.steps} steps`
+        + `${cfg.batch > 0 ? `, batch ${cfg.batch}` : ", full batch"} — the Networks scene`;
+    }
     this.mark();
   }
 
@@ -98,16 +128,17 @@ class SweepView {
     hooks.busy = Boolean(this.abort);
     hooks.version += 1;
     hooks.sweep = this.sweep ? { cells: this.sweep.cells.size, total: this.sweep.meta?.cells ?? null,
-      done: this.sweep.done, axes: this.sweep.meta?.axes ?? null } : null;
+      done: this.sweep.done, axes: this.sweep.meta?.axes ?? null, kind: this.sweep.kind,
+      theory: this.sweep.meta?.theory ? this.sweep.meta.theory.boundary.map((c) => c.kind) : null } : null;
     hooks.markReady();
   }
 
-  /** The POST /api/sweep body: the Networks request with the chosen optimizer alone, two axes, seeds. */
+  /** The POST /api/sweep body: the Networks (or Paths) request with the chosen optimizer alone, two axes, seeds. */
   body() {
     const cfg = this.cfg();
     const e = this.el;
     const idx = Number(e.opt.value) || 0;
-    const request = requestBody(cfg);
+    const request = this.paths ? runBody(cfg.s) : requestBody(cfg);
     const { c, ...spec } = cfg.opt[idx];
     const axes = [];
     for (const k of ["x", "y"]) {
@@ -124,10 +155,15 @@ class SweepView {
       const n = Math.max(2, Math.min(41, Math.round(Number(e.n.value) || 8)));
       axes.push({ path, range: { min: lo, max: hi, n, log: LOG.has(this.axes[k]) && lo > 0 } });
     }
-    Object.assign(request, { optimizers: [spec], plane: null, decision: null, sharpness_every: null });
+    let count = Math.max(1, Math.min(16, Math.round(Number(e.seeds.value) || 1)));
+    if (this.paths) {
+      request.optimizers = [spec];
+      if (!(cfg.s.sigma > 0)) count = 1; // without gradient noise every replicate is the same run
+    } else {
+      Object.assign(request, { optimizers: [spec], plane: null, decision: null, sharpness_every: null });
+    }
     const target = Number(e.target.value);
-    const body = { base: { kind: "network", request }, axes,
-      seeds: { count: Math.max(1, Math.min(16, Math.round(Number(e.seeds.value) || 1))) } };
+    const body = { base: { kind: this.paths ? "run" : "network", request }, axes, seeds: { count } };
     if (e.target.value.trim() !== "" && Number.isFinite(target)) body.target_loss = target;
     return body;
   }
@@ -137,15 +173,18 @@ class SweepView {
     const body = this.body();
     const ctrl = new AbortController();
     this.abort = ctrl;
-    this.sweep = { meta: null, cells: new Map(), done: false, spec: body.base.request.optimizers[0], axes: [this.axes.x, this.axes.y] };
+    this.sweep = { meta: null, cells: new Map(), done: false, spec: body.base.request.optimizers[0], axes: [this.axes.x, this.axes.y],
+      kind: body.base.kind, idx: Number(this.el.opt.value) || 0 };
     this.busy(true);
-    this.status("Starting the sweep (the first one also starts the Dask workers)…", 0);
+    this.status("Starting the sweep…", 0);
     this.ctx.ui.clearError("api");
     try {
+      await this.clusterReady(ctrl.signal);
       await streamNDJSON("/api/sweep/stream", body, { signal: ctrl.signal, onLine: (msg) => this.onLine(msg) });
       if (this.sweep.done) {
         const m = this.sweep.meta.done;
-        this.status(`${m.cells} cells × ${this.sweep.meta.seeds} seeds = ${m.trainings} trainings in ${fmt(m.seconds)} s`
+        const seeds = this.sweep.meta.seeds;
+        this.status(`${m.cells} cells × ${seeds} seed${seeds === 1 ? "" : "s"} = ${m.trainings} trainings in ${fmt(m.seconds)} s`
           + ` on ${m.workers.length} worker${m.workers.length === 1 ? "" : "s"} (${m.tasks} tasks).`, 1);
       } else if (!ctrl.signal.aborted) {
         this.status("The stream was cut off before the end.", this.progress());
@@ -154,6 +193,19 @@ class SweepView {
       if (!isAbort(err)) { this.ctx.ui.error(err, "api"); this.status(`Failed: ${err.message}`, this.progress()); }
     } finally {
       if (this.abort === ctrl) { this.abort = null; this.busy(false); }
+    }
+  }
+
+  /** Wait (bounded) while the server starts its Dask workers: a sweep sent earlier is a 503 + Retry-After. */
+  async clusterReady(signal) {
+    for (let i = 0; i < CLUSTER_POLLS; i++) {
+      const st = await getJSON("/api/sweep/cluster", { signal }); // also starts the cluster if it is not
+      if (st.ready) return;
+      this.status("Starting the Dask workers (the first sweep after the server starts)…", 0);
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, CLUSTER_POLL_MS);
+        signal.addEventListener("abort", () => { clearTimeout(timer); reject(new DOMException("Aborted", "AbortError")); }, { once: true });
+      });
     }
   }
 
@@ -216,10 +268,13 @@ class SweepView {
         colorscale: metric.scale, zmin: this.el.metric.value === "median_final_loss" ? undefined : 0,
         zmax: this.el.metric.value === "median_final_loss" ? undefined : 1,
         colorbar: { thickness: 12, title: { text: metric.log ? "log₁₀" : "", side: "right" } } },
+      ...theoryTraces(sw.meta.theory),
     ];
-    const layout = { margin: { l: 58, r: 8, t: 8, b: 46 }, uirevision: "sweep",
-      xaxis: { title: { text: sym(sw.axes[0]) }, type: isLog(ax.values) ? "log" : "linear" },
-      yaxis: { title: { text: sym(sw.axes[1]) }, type: isLog(ay.values) ? "log" : "linear" } };
+    const axis = (a, k) => ({ title: { text: sym(sw.axes[k]) }, type: isLog(a.values) ? "log" : "linear",
+      range: extent(a.values, isLog(a.values)) }); // the grid's extent: boundary curves may run past it
+    const layout = { margin: { l: 58, r: 8, t: 8, b: 46 }, uirevision: "sweep", showlegend: false,
+      xaxis: axis(ax, 0), yaxis: axis(ay, 1) };
+    this.theoryLegend(sw.meta.theory);
     plotly().react(this.el.map, traces, layout, { displaylogo: false, responsive: true });
     this.el.map.dataset.cells = String(sw.cells.size);
     this.el.map.dataset.total = String(sw.meta.cells);
@@ -236,7 +291,18 @@ class SweepView {
     }
   }
 
-  /** Open cell (i, j)'s training, replicate 0, in Networks: that optimizer with the cell's values. */
+  /** The theory line under the map: what the drawn curves are (or nothing when there is no theory). */
+  theoryLegend(theory) {
+    const el = this.el.theory;
+    el.hidden = !theory;
+    if (!theory) return;
+    const curves = theory.boundary.map((c) => `${c.kind === "stability" ? "stability boundary" : "best fixed step"} ${c.formula}`);
+    const o = theory.optimum;
+    if (o) curves.push(`★ optimum η* = ${fmt(o.lr, 3)}, μ* = ${fmt(o.momentum, 3)}${o.inside ? "" : " (outside the grid)"}`);
+    el.textContent = `Theory (λmin = ${fmt(theory.lambda_min, 4)}, λmax = ${fmt(theory.lambda_max, 4)}): ${curves.join("; ")}.`;
+  }
+
+  /** Open cell (i, j)'s run, replicate 0, in Networks (or Paths): that optimizer alone with the cell's values. */
   open(i, j) {
     const cell = this.sweep?.cells.get(`${i},${j}`);
     if (!cell) return;
@@ -245,8 +311,12 @@ class SweepView {
       const keys = path.split(".").slice(2); // optimizers.0.<name>[.<k>]
       if (keys.length === 2) spec[keys[0]][Number(keys[1])] = value; else spec[keys[0]] = value;
     }
-    const old = this.cfg().opt[Number(this.el.opt.value) || 0];
-    this.store.update((d) => { d.nopt = [{ ...spec, c: old.c ?? 0 }]; d.view = "networks"; });
+    const paths = this.sweep.kind === "run";
+    const s = this.store.get();
+    const old = paths ? s.opt[this.sweep.idx] : this.cfg().opt[this.sweep.idx];
+    this.store.update((d) => {
+      if (paths) { d.opt = [{ ...spec, c: old?.c ?? 0 }]; d.view = "paths"; } else { d.nopt = [{ ...spec, c: old?.c ?? 0 }]; d.view = "networks"; }
+    });
   }
 
   exportCsv() {
@@ -264,6 +334,33 @@ class SweepView {
     }
     download("losslab-sweep.csv", `${rows.join("\n")}\n`, "text/csv");
   }
+}
+
+/** Boundary curves and the optimum from the API's theory block (axis values, x first), drawn as Phase draws them. */
+function theoryTraces(theory) {
+  if (!theory) return [];
+  const out = [];
+  for (const c of theory.boundary) {
+    const dash = c.kind === "optimal_lr" ? "dash" : "solid";
+    out.push({ type: "scatter", mode: "lines", uid: `halo-${c.kind}`, x: c.x, y: c.y, hoverinfo: "skip",
+      line: { color: "rgba(255,255,255,0.85)", width: 4.5 } });
+    out.push({ type: "scatter", mode: "lines", uid: `boundary-${c.kind}`, name: c.formula, x: c.x, y: c.y,
+      hovertemplate: `${c.formula}<extra></extra>`, line: { color: INK, width: 2, dash } });
+  }
+  const o = theory.optimum;
+  if (o?.inside) {
+    out.push({ type: "scatter", mode: "markers", uid: "optimum", x: [o.x], y: [o.y],
+      hovertemplate: `optimum: η* = ${fmt(o.lr, 4)}, μ* = ${fmt(o.momentum, 4)}<br>ρ* = ${fmt(o.rate, 4)}<extra></extra>`,
+      marker: { symbol: "star", size: 17, color: "#FFD23F", line: { color: INK, width: 1.3 } } });
+  }
+  return out;
+}
+
+/** Plotly's axis range covering every cell (log axes in decades). */
+function extent(values, log) {
+  const v = log ? values.map(Math.log10) : values;
+  const half = v.length > 1 ? (v[v.length - 1] - v[0]) / (v.length - 1) / 2 : 0.5;
+  return [v[0] - half, v[v.length - 1] + half];
 }
 
 function isLog(values) {
