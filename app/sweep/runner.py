@@ -89,11 +89,14 @@ class SweepRun:
         if out.get("worker"):
             self.workers.add(out["worker"])
         for i, result in zip(self.tasks[self.task_of[future.key]], out["results"], strict=True):
-            c, j = self.plan.owners[i]
-            self.entries[c][j] = seed_entry(self.plan, self.plan.jobs[i], j, result)
-            self.missing[c] -= 1
-            if self.missing[c] == 0:
-                self.ready.append(self.cell(c))
+            self._store(i, result)
+
+    def _store(self, i: int, result: dict[str, Any]) -> None:
+        c, j = self.plan.owners[i]
+        self.entries[c][j] = seed_entry(self.plan, self.plan.jobs[i], j, result)
+        self.missing[c] -= 1
+        if self.missing[c] == 0:
+            self.ready.append(self.cell(c))
 
     def cell(self, c: int) -> dict[str, Any]:
         index, values = self.plan.cells[c]
@@ -121,3 +124,31 @@ class SweepRun:
             raise RuntimeError("the sweep was cancelled")
         order = {tuple(cell["index"]): cell for cell in out}
         return [order[index] for index, _ in self.plan.cells]
+
+
+def inline_seconds(plan: Plan) -> float:
+    """Estimated compute seconds of the whole sweep on one core (the price an in-process run is admitted at)."""
+    return plan.total_work / RATE
+
+
+def run_inline(plan: Plan) -> list[dict[str, Any]]:
+    """Every job's result computed here, by the engine call a Dask task makes (so the same numbers)."""
+    return run_task(plan.jobs)["results"]
+
+
+class InlineRun(SweepRun):
+    """A sweep computed in the server process (through app/compute.py's limiter, within the
+    per-request budget) while the Dask cluster is still starting; reads like a finished SweepRun
+    (no workers: `meta()["workers"]` is empty)."""
+
+    def __init__(self, plan: Plan, results: list[dict[str, Any]], began: float) -> None:
+        self.plan, self.client, self.began = plan, None, began
+        self.tasks = [list(range(len(plan.jobs)))]
+        self.futures, self.task_of, self.pending = [], {}, set()
+        self.entries = [[None] * plan.count for _ in plan.cells]
+        self.missing = [plan.count] * len(plan.cells)
+        self.ready = deque()
+        self.workers = set()
+        self.stopped = threading.Event()
+        for i, result in enumerate(results):
+            self._store(i, result)

@@ -171,13 +171,26 @@ class NeverStarts(SweepCluster):
         raise RuntimeError("not started in this test")
 
 
-def test_a_cold_cluster_is_a_503_with_retry_after_and_bad_bodies_are_still_422():
+BIG = sweep_with(base={"kind": "network", "request": {**NET, "dataset": {"name": "moons", "n": 500},
+                                                      "model": {"hidden": [16, 16]}, "steps": 3000}},
+                 axes=[{"path": "optimizers.0.lr", "range": {"min": 0.01, "max": 1.0, "n": 5, "log": True}}],
+                 seeds={"count": 4})  # ~16 s of estimate: over one request's budget
+
+
+def test_a_cold_cluster_never_makes_a_sweep_wait(client):
+    """While the cluster starts, a sweep within one request's budget is computed in-process (the same
+    numbers as on Dask), a bigger one is a 503 with Retry-After at once, a bad body still a 422."""
     app = create_app(Settings())
     app.state.sweeps = NeverStarts()
     try:
         with TestClient(app) as cold:
+            small = cold.post("/api/sweep", json=SWEEP)  # the old code waited here until the start ended
+            assert small.status_code == 200 and small.json()["meta"]["workers"] == []
+            assert small.json()["cells"] == client.post("/api/sweep", json=SWEEP).json()["cells"]  # on Dask
+            lines = [json.loads(line) for line in cold.post("/api/sweep/stream", json=SWEEP).text.splitlines()]
+            assert lines[0]["type"] == "meta" and lines[-1]["type"] == "done" and len(lines) == 8
             for url in ("/api/sweep", "/api/sweep/stream"):
-                response = cold.post(url, json=SWEEP)  # the old code waited here until the start ended
+                response = cold.post(url, json=BIG)
                 assert response.status_code == 503, response.text
                 assert response.headers["retry-after"] == str(RETRY_AFTER)
                 assert "not connected yet" in response.json()["detail"]

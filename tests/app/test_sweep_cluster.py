@@ -25,8 +25,8 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 SWEEP = {"base": {"kind": "network", "request": {
-    "dataset": {"name": "moons", "n": 100, "seed": 0}, "model": {"hidden": [8, 8]},
-    "optimizers": [{"name": "momentum", "lr": 0.1, "momentum": 0.9}], "steps": 100}},
+    "dataset": {"name": "moons", "n": 200, "seed": 0}, "model": {"hidden": [8, 8]},
+    "optimizers": [{"name": "momentum", "lr": 0.1, "momentum": 0.9}], "steps": 300}},  # ≥ 0.2 s tasks: 9 of them
     "axes": [{"path": "optimizers.0.lr", "range": {"min": 0.01, "max": 3.0, "n": 8, "log": True}},
              {"path": "optimizers.0.momentum", "values": [0.0, 0.5, 0.9]}],
     "seeds": {"count": 3}, "target_loss": 0.3}

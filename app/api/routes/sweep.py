@@ -7,12 +7,15 @@ the block /api/phase gives for that grid (stability boundary curves in axis valu
 the predicted spectral radius per cell [y][x]); null otherwise. Validation and pricing
 run before anything is submitted (422 naming the axis, the cell or the limit); a client that
 disconnects cancels the tasks not finished yet. While the Dask cluster is starting (the first
-sweep after the server starts, or `GET /api/sweep/cluster`), a sweep is answered 503 with
-Retry-After within about a second instead of waiting for it.
+sweep after the server starts, or `GET /api/sweep/cluster`), a sweep within one request's budget
+(`max_request_seconds` of estimate) is computed in this process through the compute limiter, by
+the same engine call (so the same numbers; meta.workers is then empty); a bigger one is answered
+503 with Retry-After within about a second instead of waiting for the cluster.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import anyio
@@ -21,11 +24,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.api.errors_doc import ERRORS
-from app.compute import compute
+from app.compute import admit, compute
 from app.errors import EngineInputError, engine_call
 from app.responses import SafeJSONResponse, dumps
 from app.schemas.sweep import Plan, SweepRequest, plan
-from app.sweep.runner import SweepRun
+from app.sweep.cluster import ClusterStarting
+from app.sweep.runner import InlineRun, SweepRun, inline_seconds, run_inline
 
 router = APIRouter(prefix="/api", tags=["sweep"])
 
@@ -63,11 +67,23 @@ async def _start(body: SweepRequest, request: Request) -> tuple[Plan, SweepRun]:
     limits = request.app.state.settings.limits
     prepared: Plan = await compute(engine_call, lambda: plan(body, limits))
     cluster = request.app.state.sweeps
-
-    def submit() -> SweepRun:  # a cold cluster is a 503 + Retry-After at once (ClusterStarting), never a long wait
-        return SweepRun(cluster.ready_client(), prepared, cluster.n_workers())
-
-    return prepared, await anyio.to_thread.run_sync(submit)
+    try:
+        client = await anyio.to_thread.run_sync(cluster.ready_client)  # waits ≤ 1 s for a starting cluster
+    except ClusterStarting:
+        # while it starts, a sweep within one request's budget runs here like any other request; a
+        # bigger one is the 503 + Retry-After (never a long wait)
+        budget = request.app.state.settings.budget
+        seconds = inline_seconds(prepared)
+        if seconds > budget.max_request_seconds:
+            raise
+        ticket = admit(seconds, budget)
+        began = time.perf_counter()
+        try:
+            results = await compute(engine_call, lambda: run_inline(prepared))
+        finally:
+            ticket.release()
+        return prepared, InlineRun(prepared, results, began)
+    return prepared, await anyio.to_thread.run_sync(lambda: SweepRun(client, prepared, cluster.n_workers()))
 
 
 @router.post("/sweep", responses={**ERRORS, **SWEEP_DOC},

@@ -185,7 +185,8 @@ class SweepView {
         const m = this.sweep.meta.done;
         const seeds = this.sweep.meta.seeds;
         this.status(`${m.cells} cells × ${seeds} seed${seeds === 1 ? "" : "s"} = ${m.trainings} trainings in ${fmt(m.seconds)} s`
-          + ` on ${m.workers.length} worker${m.workers.length === 1 ? "" : "s"} (${m.tasks} tasks).`, 1);
+          + (m.workers.length ? ` on ${m.workers.length} worker${m.workers.length === 1 ? "" : "s"} (${m.tasks} task${m.tasks === 1 ? "" : "s"}).`
+            : " in the server process (its Dask workers were still starting)."), 1);
       } else if (!ctrl.signal.aborted) {
         this.status("The stream was cut off before the end.", this.progress());
       }
