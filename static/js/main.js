@@ -51,6 +51,31 @@ const ui = {
   },
 };
 $(".banner-close", banner).addEventListener("click", () => ui.clearError());
+
+// ---- header: skip links and the banner's offset ----------------------------------------------------
+// "Skip to plot" focuses the shown view's figure (the Paths plot then answers the arrow keys), "Skip to the
+// controls" the view itself; neither touches the hash (it holds the scene).
+for (const link of $$(".skip-link")) {
+  link.addEventListener("click", (ev) => {
+    const view = $("[data-view]:not([hidden])") || $("#main");
+    const target = link.dataset.skip === "plot"
+      ? [...view.querySelectorAll("#plots[tabindex], .plot, [role=figure]")].find((e) => e.getClientRects().length) : $("#main");
+    if (!target) return;
+    ev.preventDefault();
+    if (!target.hasAttribute("tabindex")) target.tabIndex = -1;
+    target.focus();
+  });
+}
+// heights the layout needs but CSS cannot know: the header's (it wraps when it must: large fonts, narrow
+// windows; the sticky banner sits under it) and the lesson card's (presentation mode fits plot and step panel
+// under it in one screen, static/css/display.css)
+const measured = [[".topbar", "--head-bottom"], ["#lesson-card", "--lesson-h"]];
+if (window.ResizeObserver) {
+  for (const [sel, prop] of measured) {
+    const el = $(sel);
+    if (el) new ResizeObserver(() => document.documentElement.style.setProperty(prop, `${el.offsetHeight}px`)).observe(el);
+  }
+}
 window.addEventListener("unhandledrejection", (ev) => { if (ev.reason?.name !== "AbortError") ui.error(ev.reason); });
 
 /** Drop what the catalogues do not know (a hand-edited or outdated link) instead of failing. */

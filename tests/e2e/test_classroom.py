@@ -224,8 +224,10 @@ def test_custom_formula_minima_drive_the_distance_chart_and_log_levels(tab):
 def test_skip_link_leads_to_the_first_control_and_basins_opens_on_many_minima(tab):
     page = tab.page
     tab.open()
+    page.keyboard.press("Tab")  # the first skip link leads to the plot (tests/e2e/test_layout.py), the second here
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.className") == "skip-link"
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to the controls"
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.id") == "surface-select"
