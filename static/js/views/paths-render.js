@@ -10,6 +10,7 @@ import { StartPointer } from "./paths-pointer.js";
 import { distTargets, lossOffset, seriesFigure, seriesFor, valueAt } from "../plots/series.js";
 import { hasWebGL, surfaceFigure } from "../plots/surface3d.js";
 import { renderTheory } from "../theory.js";
+import { plotlyReady } from "../plotly-loader.js";
 
 const KINDS = [["loss", "#chart-loss"], ["dist", "#chart-dist"], ["lr", "#chart-lr"]];
 const PARAM_NAME = { kappa: "κ", theta: "θ", lam_min: "λ<sub>min</sub>" };
@@ -44,6 +45,7 @@ export class Renderer {
   /** Draw at the next frame (many calls per frame coalesce into one). */
   schedule() {
     if (this.raf) return;
+    if (!window.Plotly) { plotlyReady.then(() => this.schedule()); return; } // first load: main.js loads it after the controls
     this.raf = requestAnimationFrame(() => {
       this.raf = null;
       try { this.frame(); } catch (err) { this.view.ctx.ui.error(err); }
