@@ -51,6 +51,11 @@ async def compute(fn: Callable[..., Any], *args: Any) -> Any:
     return await anyio.to_thread.run_sync(partial(fn, *args), limiter=limiter())
 
 
+async def compute_abandonable(fn: Callable[..., Any], *args: Any) -> Any:
+    """`compute`, but a cancelled caller does not wait for the thread (background work such as warm-ups)."""
+    return await anyio.to_thread.run_sync(partial(fn, *args), limiter=limiter(), abandon_on_cancel=True)
+
+
 async def compute_json(fn: Callable[..., Any], *args: Any) -> Response:
     body = await compute(lambda: dumps(fn(*args)))
     return Response(content=body, media_type=SafeJSONResponse.media_type)

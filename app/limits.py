@@ -28,13 +28,13 @@ def current_limits() -> Limits:
     return limits if limits is not None else get_settings().limits
 
 
-def _check_value(name: str):
+def _check_value(name: str, offset: int = 0):
     def check(value):
-        if value is not None and value > getattr(current_limits(), name):
-            limit = getattr(current_limits(), name)
+        limit = getattr(current_limits(), name) + offset
+        if value is not None and value > limit:
+            setting = f"LOSSLAB_{name.upper()}" + (f" {offset:+d}" if offset else "")
             raise PydanticCustomError("less_than_equal", "Input should be less than or equal to {limit} "
-                                      "(the limit {setting})",
-                                      {"value": value, "limit": limit, "setting": f"LOSSLAB_{name.upper()}"})
+                                      "(the limit {setting})", {"value": value, "limit": limit, "setting": setting})
         return value
     return check
 
@@ -50,10 +50,12 @@ def _check_items(name: str):
     return check
 
 
-def AtMost(name: str) -> tuple[Any, ...]:  # noqa: N802 - reads like a type in Annotated[...]
-    """Annotated metadata: value ≤ the setting `name` (and `maximum` in OpenAPI)."""
+def AtMost(name: str, offset: int = 0) -> tuple[Any, ...]:  # noqa: N802 - reads like a type in Annotated[...]
+    """Annotated metadata: value ≤ the setting `name` + `offset` (and `maximum` in OpenAPI); e.g. an
+    index into the optimizers is `AtMost("max_optimizers", -1)`."""
     assert name in LIMIT_FIELDS, name
-    return Field(json_schema_extra={MARK_VALUE: name}), AfterValidator(_check_value(name))
+    mark = f"{name}{offset:+d}" if offset else name
+    return Field(json_schema_extra={MARK_VALUE: mark}), AfterValidator(_check_value(name, offset))
 
 
 def AtMostItems(name: str) -> tuple[Any, ...]:  # noqa: N802
@@ -65,9 +67,10 @@ def AtMostItems(name: str) -> tuple[Any, ...]:  # noqa: N802
 def apply_to_openapi(node: Any, limits: Limits) -> None:
     """Replace the limit markers in an OpenAPI document by the numbers (in place)."""
     if isinstance(node, dict):
-        name = node.pop(MARK_VALUE, None)
-        if name is not None:
-            _set(node, "maximum", getattr(limits, name))
+        mark = node.pop(MARK_VALUE, None)
+        if mark is not None:  # "name" or "name-1"
+            name, sign, offset = mark.partition("-") if "-" in mark else mark.partition("+")
+            _set(node, "maximum", getattr(limits, name) + (int(sign + offset) if offset else 0))
         name = node.pop(MARK_ITEMS, None)
         if name is not None:
             _set(node, "maxItems", getattr(limits, name))

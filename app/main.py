@@ -28,12 +28,14 @@ from app import limits as request_limits
 from app.api import routes as routes_package
 from app.cli import limit_malloc_arenas
 from app.compression import CompressionMiddleware, ImmutableStaticFiles, asset_version
+from app.compute import compute_abandonable
 from app.errors import install_error_handlers
 from app.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.responses import SafeJSONResponse
 from app.settings import Settings, get_settings
 from app.sweep.cluster import SweepCluster
 from app.version import VERSION
+from engine import kernels
 
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = """See how optimizers move on loss surfaces.
@@ -49,7 +51,12 @@ then). An NDJSON stream ends with a `done` (or `error`) line: one that ends with
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    yield
+    async with anyio.create_task_group() as tasks:
+        # the compiled kernels load in a compute worker while the server already answers (the first
+        # /api/run would otherwise pay ~1.6 s); a request needing them meanwhile waits for the import
+        tasks.start_soon(compute_abandonable, kernels.warm)
+        yield
+        tasks.cancel_scope.cancel()  # shutdown does not wait for it
     await anyio.to_thread.run_sync(app.state.sweeps.close)  # the Dask cluster a sweep may have started
 
 
@@ -61,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   default_response_class=SafeJSONResponse, favicon_url="/static/favicon.svg",
                                   lifespan=lifespan)
     app.state.settings = settings
+    kernels.set_enabled(settings.kernels)  # the engine reads no environment: the setting is handed to it
     app.state.active_streams = 0
     app.state.sweeps = SweepCluster(settings.dask_scheduler, settings.dask_workers)
     for module_info in sorted(pkgutil.iter_modules(routes_package.__path__), key=lambda m: m.name):

@@ -1,5 +1,6 @@
-"""Pure ASGI middleware: request body limit (413 before parsing), lone-surrogate check (422) and
-security headers (outermost, so that 413, 422 and 500 answers carry them too)."""
+"""Pure ASGI middleware: request body limit (413 before parsing), text checks (a body that is not
+UTF-8, or holds a lone surrogate: 422) and security headers (outermost, so that 413, 422 and 500
+answers carry them too)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,11 @@ class BodyLimitMiddleware:
                 return
             if not message.get("more_body", False):
                 break
-        culprit = lone_surrogate(bytes(body))
+        data = bytes(body)
+        if not _utf8(data):
+            await self._not_utf8(scope, receive, send)
+            return
+        culprit = lone_surrogate(data)
         if culprit is not None:
             await self._surrogate(culprit, scope, receive, send)
             return
@@ -72,10 +77,18 @@ class BodyLimitMiddleware:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": bytes(body), "more_body": False}
+                return {"type": "http.request", "body": data, "more_body": False}
             return await receive()
 
         await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _not_utf8(scope: Scope, receive: Receive, send: Send) -> None:
+        # FastAPI would answer 400 "There was an error parsing the body" (json.loads raises
+        # UnicodeDecodeError, not JSONDecodeError); a body that is not JSON text is bad input like
+        # any other: the documented 422, with the type FastAPI gives a body that is not JSON
+        detail = [{"loc": ["body"], "msg": "the body is not JSON: it is not valid UTF-8 text", "type": "json_invalid"}]
+        await SafeJSONResponse({"detail": detail}, status_code=422)(scope, receive, send)
 
     @staticmethod
     async def _surrogate(loc: list[str | int], scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,6 +100,16 @@ class BodyLimitMiddleware:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = SafeJSONResponse({"detail": f"request body exceeds {self.max_bytes} bytes"}, status_code=413)
         await response(scope, receive, send)
+
+
+def _utf8(body: bytes) -> bool:
+    if body.isascii():  # nearly every body: no decoding needed
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # a JSON escape of a high or low surrogate; decoded strings are checked only when one occurs

@@ -147,6 +147,8 @@ class Settings(BaseSettings):
     dask_scheduler: str | None = Field(None, description="Dask scheduler address for sweeps; unset = local cluster")
     dask_workers: int = Field(0, ge=0, description="worker processes of the local sweep cluster (0: one per core)")
     workers: int = Field(0, ge=0, description="compute workers of the request limiter (0: one per core, at least 2)")
+    kernels: bool = Field(True, description="compiled (numba) stepping kernels for the covered surface/optimizer "
+                                            "pairs; 0 = numpy path only (same numbers, slower)")
 
     @property
     def limits(self) -> Limits:

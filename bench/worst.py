@@ -25,10 +25,12 @@ with warnings.catch_warnings():
 
 from app import cost  # noqa: E402
 from app.main import app  # noqa: E402
-from app.schemas.analysis import BasinsRequest, PhaseRequest, TuneRequest  # noqa: E402
+from app.schemas.analysis import BasinsRequest  # noqa: E402
 from app.schemas.geometry import GridRequest  # noqa: E402
 from app.schemas.network import NetworkTrainRequest  # noqa: E402
+from app.schemas.phase import PhaseRequest  # noqa: E402
 from app.schemas.runs import RunRequest  # noqa: E402
+from app.schemas.tune import TuneRequest  # noqa: E402
 from app.settings import get_settings  # noqa: E402
 
 NESTED = "x"

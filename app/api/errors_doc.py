@@ -14,7 +14,9 @@ class ErrorDetail(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorDetail, "description": "request body over the size limit (1 MiB)"},
     422: {"model": ErrorDetail, "description": "invalid input: the message names the field and allowed values; "
-                                               "a request over the compute budget says by how much and what to lower"},
+                                               "a body that is not JSON (or not UTF-8) is `json_invalid` at "
+                                               "[\"body\"]; a request over the compute budget says by how much "
+                                               "and what to lower"},
     503: {"model": ErrorDetail, "description": "the compute queue is full: retry after the `Retry-After` header's "
                                                "seconds"},
 }

@@ -264,6 +264,11 @@ def _surface_member(name: str) -> type[SurfaceRefBase]:
     )
 
 
+# The formula checker's first rules (1 to 500 characters, printable ASCII but #, ; and backslash),
+# stated for OpenAPI only: the checker enforces them, with a message that names the column
+FORMULA_SCHEMA = {"minLength": 1, "maxLength": 500, "pattern": r"^[\x20-\x22\x24-\x3A\x3C-\x5B\x5D-\x7E]*$"}
+
+
 class CustomRef(SurfaceRefBase):
     """A formula f(x, y), parsed safely (never evaluated), with exact symbolic derivatives."""
 
@@ -272,7 +277,7 @@ class CustomRef(SurfaceRefBase):
 
     name: Literal["custom"] = Field(description="a user-typed formula")
     # max 500 characters: checked by the formula parser so the 422 names the column (501), as every formula error does
-    expr: str = Field(json_schema_extra={"maxLength": 500},
+    expr: str = Field(json_schema_extra=FORMULA_SCHEMA,
                       description="f(x, y) in Python syntax, e.g. 'x**2 + 10*y**2' (at most 500 characters; a bad "
                                   "formula is a 422 at loc [..., 'expr'] whose msg starts with 'column N: ')")
     params: SkipJsonSchema[dict[str, float | bool]] = Field(default_factory=dict)  # none: numbers go into expr

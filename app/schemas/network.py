@@ -120,7 +120,9 @@ class PlaneSpec(Strict):
         "the grid covers [−span, span]²; null: just cover every projected path (×1.25), or 1 without paths"))
     center: Literal["final", "init"] = Field(default="final", description=(
         "final: the last recorded weights of optimizer `run`; init: the common initial weights"))
-    run: int = Field(default=0, ge=0, le=11, description="index of the optimizer whose final weights are the centre")
+    run: Annotated[int, *AtMost("max_optimizers", -1)] = Field(default=0, ge=0, description=(
+        "index of the optimizer whose final weights are the centre (with center final: below the number of "
+        "optimizers of the request, else a 422)"))
     seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the random directions / Lanczos start")
     iters: int = Field(default=30, ge=2, le=100, description="Lanczos iterations (Hessian plane)")
 

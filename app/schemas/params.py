@@ -72,7 +72,7 @@ def tagged_union(members: dict[str, type[BaseModel]], kind: str, tables: dict[st
 
     def tag(value: Any) -> str | None:
         name = value.get("name", default) if isinstance(value, dict) else getattr(value, "name", None)
-        return name if name in members else None
+        return name if isinstance(name, str) and name in members else None  # {"name": {}} is a 422, not a 500
 
     def message(err: dict[str, Any], member: str | None, loc: tuple) -> str:
         if err["type"] == "invalid_name":

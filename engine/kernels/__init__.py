@@ -8,14 +8,14 @@ with `aux`, a closure or a Hessian) simply steps through numpy: adding a kernel 
 The kernels give the numpy path's numbers bit for bit (tests/engine/test_run_kernels.py); as a
 guard, a surface kernel is used only if it reproduces `surface.grad` exactly at probe points.
 
-Set LOSSLAB_KERNELS=0 to turn the fast path off; without numba it is off.
+On by default; `set_enabled(False)` turns the fast path off (the app does so from its settings,
+LOSSLAB_KERNELS=0: the engine reads no environment). Without numba it is off.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -91,8 +91,29 @@ OPTIMIZERS: dict[str, OptimizerKernel] = {
 }
 
 
+_enabled = True  # the engine's default, standalone; the app sets it from Settings.kernels
+
+
+def set_enabled(flag: bool) -> None:
+    """Turn the compiled fast path on or off for this process (numbers are the same either way)."""
+    global _enabled
+    _enabled = bool(flag)
+
+
 def enabled() -> bool:
-    return os.environ.get("LOSSLAB_KERNELS", "1") != "0" and _compiled() is not None
+    return _enabled and _compiled() is not None
+
+
+def warm() -> bool:
+    """Load every kernel now (numba's on-disk cache: about 1.6 s of CPU once per process, or a full
+    compile the first time) instead of in the first run that needs one; whether the fast path is on."""
+    if not enabled():
+        return False
+    for kern in SURFACES.values():
+        _address(kern.grad, "GRAD_SIG")
+    for kern in OPTIMIZERS.values():
+        _address(kern.step, "STEP_SIG")
+    return True
 
 
 @functools.cache

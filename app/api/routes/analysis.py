@@ -15,19 +15,9 @@ from app.compute import admitted_json
 from app.cost import basins_cost, phase_cost, tune_cost
 from app.errors import engine_call
 from app.responses import SafeJSONResponse
-from app.schemas.analysis import (
-    BasinsRequest,
-    BasinsResponse,
-    PhaseRequest,
-    PhaseResponse,
-    TuneRequest,
-    TuneResponse,
-    basins_out,
-    given_hparams,
-    phase_out,
-    tune_header,
-    tune_out,
-)
+from app.schemas.analysis import BasinsRequest, BasinsResponse, basins_out, given_hparams
+from app.schemas.phase import PhaseRequest, PhaseResponse, phase_out
+from app.schemas.tune import TuneRequest, TuneResponse, tune_header, tune_out
 from engine.analysis import basins, phase_diagram, tune
 
 router = APIRouter(prefix="/api", tags=["analysis"])

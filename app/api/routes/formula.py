@@ -19,7 +19,7 @@ from app.api.errors_doc import ERRORS
 from app.compute import admit, compute_json
 from app.errors import unprocessable
 from app.responses import SafeJSONResponse
-from app.schemas.common import Domain, Strict
+from app.schemas.common import FORMULA_SCHEMA, Domain, Strict
 
 router = APIRouter(prefix="/api", tags=["geometry"])
 
@@ -33,7 +33,7 @@ class FormulaRequest(Strict):
         {"expr": "log(x) + y**2", "domain": {"x": [-1, 1], "y": [-1, 1]}},
     ]}}
 
-    expr: str = Field(json_schema_extra={"maxLength": 500}, examples=[EXAMPLE_EXPR],
+    expr: str = Field(json_schema_extra=FORMULA_SCHEMA, examples=[EXAMPLE_EXPR],
                       description="f(x, y) in Python syntax: numbers, x, y, pi, e, + - * / ** and the functions "
                                   "sin cos tan exp log sqrt abs tanh sinh cosh arctan arcsin arccos sigmoid; "
                                   "at most 500 characters")

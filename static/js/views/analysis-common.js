@@ -16,11 +16,12 @@ export const DEFAULTS = {
 };
 export const setting = (s, key) => s[key] ?? DEFAULTS[key];
 
-/** API bounds the page config does not carry (app/settings.py defaults; the server still checks). */
-export function apiLimits(limits = {}) {
+/** The analysis views' bounds, from the server's limits (GET /api/limits; the page config carries the
+ * same numbers): declared once in app/settings.py, never repeated here. */
+export function apiLimits(limits) {
   return {
-    steps: limits.max_steps ?? 20000, optimizers: limits.max_optimizers ?? 12,
-    basinN: limits.max_basin_n ?? 301, phaseN: limits.max_phase_n ?? 101, work: limits.max_batch_work ?? 2e7,
+    steps: limits.max_steps, optimizers: limits.max_optimizers,
+    basinN: limits.max_basin_n, phaseN: limits.max_phase_n, work: limits.max_batch_work,
   };
 }
 
