@@ -7,7 +7,8 @@ costs its multiply-adds (`NetworkTrainRequest.work`). The price of a gradient ca
 on the surface itself, once per surface (a formula can be 100× a quadratic): the best of three
 timings (thread CPU time) at 1 and at 1024 points gives a fixed part and a per-point part. The engine constants
 (one optimizer update, one batched point-update, one multiply-add) are settings, calibrated on
-the reference machine by `bench/load.py --calibrate`.
+the reference machine by `bench/load.py --calibrate`. A run's optimizer that the compiled kernels
+cover on its surface (engine/kernels) is priced at `cost_kernel_update_seconds` per update instead.
 
 A request over `max_request_seconds` is a 422 that says by how much and what to lower
 (`check_budget`); the estimate also sizes the compute queue (app/compute.py).
@@ -25,8 +26,10 @@ from typing import Any
 import numpy as np
 
 from app.errors import EngineInputError
-from app.settings import Budget
+from app.settings import Budget, Settings
+from engine import kernels
 
+STREAM_CHUNK_STEPS = Settings.model_fields["stream_chunk_steps"].default
 _PROBE_SMALL = np.array([[0.3, -0.7]])
 _PROBE_LARGE = np.random.default_rng(0).uniform(-2.0, 2.0, size=(1024, 2))
 
@@ -110,10 +113,13 @@ def cached_surface_cost(ref) -> EvalCost | None:
 
 # ---- per endpoint ---------------------------------------------------------------------------------
 
-def lockstep(ev: EvalCost, limits: Budget, k: int, steps: int, newton: bool) -> float:
-    """k optimizers in lockstep from one start (`iterate_runs`), plus f and |∇f| of every iterate."""
-    per_step = ev.grad(k) + (ev.hessian(k) if newton else 0.0) + k * limits.cost_update_seconds
-    return steps * per_step + 2 * ev.grad_point * steps * k + steps * k * limits.cost_output_seconds
+def lockstep(ev: EvalCost, limits: Budget, k: int, steps: int, newton: bool, compiled: int = 0) -> float:
+    """k optimizers in lockstep from one start (`iterate_runs`) and `compiled` more that step in the
+    compiled kernels (no gradient call of their own), plus f and |∇f| of every iterate."""
+    per_step = ev.grad(k) + (ev.hessian(k) if newton else 0.0) + k * limits.cost_update_seconds if k else 0.0
+    per_step += compiled * limits.cost_kernel_update_seconds
+    n = k + compiled
+    return steps * per_step + 2 * ev.grad_point * steps * n + steps * n * limits.cost_output_seconds
 
 
 def batched(ev: EvalCost, limits: Budget, n: int, steps: int, newton: bool) -> float:
@@ -136,7 +142,9 @@ def closure_seconds(opt, ev: EvalCost, starts: int, steps: int) -> float:
 
 def run_cost(body, ev: EvalCost, limits: Budget) -> float:
     newton = any(spec.optimizer.needs_hessian for spec in body.optimizers)
-    seconds = lockstep(ev, limits, len(body.optimizers), body.steps, newton)
+    surface = body.surface.surface
+    compiled = sum(kernels.covers(surface, spec.optimizer) for spec in body.optimizers)
+    seconds = lockstep(ev, limits, len(body.optimizers) - compiled, body.steps, newton, compiled)
     seconds += sum(closure_seconds(spec.optimizer, ev, 1, body.steps) for spec in body.optimizers)
     return seconds * (3 if getattr(body, "details", False) else 1)  # details: the anatomy of every update
 
@@ -145,9 +153,13 @@ def point_cost(body, ev: EvalCost, limits: Budget) -> float:
     return ev.grad(1) + ev.hessian(1)
 
 
-def stream_cost(body, ev: EvalCost, limits: Budget) -> float:
-    """A streamed run: chunks of 64 steps, each shaped, serialized and handed over separately."""
-    return run_cost(body, ev, limits) * limits.cost_stream_factor
+def stream_cost(body, ev: EvalCost, limits: Budget, chunk_steps: int = STREAM_CHUNK_STEPS) -> float:
+    """A streamed run: chunks of `chunk_steps` steps per optimizer, each shaped, serialized and handed
+    over separately: a share of the compute (numpy path) or a price per line (compiled runs, where
+    the lines cost more than the steps), whichever is more."""
+    seconds = run_cost(body, ev, limits)
+    lines = len(body.optimizers) * math.ceil(body.steps / chunk_steps)
+    return max(seconds * limits.cost_stream_factor, seconds + lines * limits.cost_stream_line_seconds)
 
 
 def grid_cost(body, ev: EvalCost, limits: Budget) -> float:

@@ -23,6 +23,7 @@ from app.schemas.common import (
     SurfaceRef,
     default_schedule,
 )
+from app.schemas.params import Int
 from app.schemas.runs import surface_echo
 from app.settings import Limits
 from engine.analysis import BasinMap
@@ -67,8 +68,8 @@ class BasinsRequest(Strict):
 
     surface: SurfaceRef
     optimizer: OptimizerSpec
-    steps: Annotated[int, *AtMost("max_steps")] = Field(default=500, ge=1, description="updates from every start")
-    n: Annotated[int, *AtMost("max_basin_n")] = Field(default=101, ge=2, description="starts per axis (n×n starts)")
+    steps: Annotated[Int, *AtMost("max_steps")] = Field(default=500, ge=1, description="updates from every start")
+    n: Annotated[Int, *AtMost("max_basin_n")] = Field(default=101, ge=2, description="starts per axis (n×n starts)")
     domain: Domain | None = Field(default=None, description="grid of starts; defaults to the surface's domain")
     schedule: ScheduleSpec = Field(default_factory=default_schedule, description="lr schedule")
     noise: NoiseSpec = Field(default_factory=NoiseSpec,

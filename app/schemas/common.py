@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from app.schemas.params import literal_name, model_name, params_model, table_fields, tagged_union
+from app.schemas.params import Int, literal_name, model_name, params_model, table_fields, tagged_union
 from engine.optimizers import REGISTRY as OPTIMIZERS
 from engine.optimizers import Optimizer, make_optimizer
 from engine.run import Noise
@@ -238,7 +238,7 @@ def default_schedule() -> _ScheduleSpecBase:
 
 class NoiseSpec(Strict):
     sigma: float = Field(default=0.0, ge=0, le=100, description="σ of the Gaussian gradient noise σ·ξ_t")
-    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of ξ (same for every optimizer)")
+    seed: Int = Field(default=0, ge=0, le=2**32 - 1, description="seed of ξ (same for every optimizer)")
 
     def to_engine(self) -> Noise:
         return Noise(self.sigma, self.seed)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.limits import AtMost
 from app.schemas.common import Domain, Point, Strict, SurfaceRef
+from app.schemas.params import Int
 
 
 class PointRequest(Strict):
@@ -30,7 +31,7 @@ class PointResponse(BaseModel):
 class GridRequest(Strict):
     model_config = {"json_schema_extra": {"examples": [{"surface": {"name": "himmelblau"}, "n": 101}]}}
     surface: SurfaceRef
-    n: Annotated[int, *AtMost("max_grid_n")] = Field(default=101, ge=2, description="points per axis")
+    n: Annotated[Int, *AtMost("max_grid_n")] = Field(default=101, ge=2, description="points per axis")
     domain: Domain | None = Field(default=None, description="defaults to the surface's domain")
 
 

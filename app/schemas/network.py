@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, PrivateAttr, create_model, field_validato
 from app.errors import EngineInputError
 from app.limits import AtMost, AtMostItems
 from app.schemas.common import OptimizerSpec, ScheduleSpec, Strict, default_schedule
-from app.schemas.params import literal_name, model_name, params_model, tagged_union
+from app.schemas.params import INTEGRAL, Int, literal_name, model_name, params_model, tagged_union
 from app.schemas.runs import check_closure_evals
 from app.settings import Limits
 from engine.nn import MLP, Dataset, make_dataset
@@ -37,16 +37,17 @@ HVP_COST = 5  # one Hessian-vector product ≈ 5 forward passes (R-operator forw
 ACTIVATION_COST = 20  # one hidden unit of one example ≈ 20 multiply-adds (φ, φ', temporaries), measured
 
 SEED = Field(default=0, ge=0, le=2**32 - 1)
-Width = Annotated[int, Field(ge=1), *AtMost("max_hidden_width")]
+Width = Annotated[int, Field(ge=1), *AtMost("max_hidden_width"), INTEGRAL]
+Positive = Annotated[int, Field(ge=1), INTEGRAL]  # inside Optional: its bound must be on the int itself
 
 
 class _DatasetSpecBase(Strict):
     """A generated dataset (see GET /api/network/datasets); omitted params take their defaults."""
 
     name: str
-    n: Annotated[int, *AtMost("max_dataset_n")] = Field(default=200, ge=4,
+    n: Annotated[Int, *AtMost("max_dataset_n")] = Field(default=200, ge=4,
                                                          description="number of examples (4..max_dataset_n)")
-    seed: int = SEED
+    seed: Int = SEED
     params: dict[str, float] = Field(default_factory=dict)
     _data: Dataset | None = PrivateAttr(default=None)
 
@@ -101,7 +102,7 @@ class ModelSpec(Strict):
     init: Literal[INITS] = Field(default="he", description=(  # type: ignore[valid-type]
         "initial weights: he N(0, 2/fan_in), xavier U(±√(6/(fan_in+fan_out))), normal N(0, σ²); biases 0"))
     sigma: float = Field(default=0.1, gt=0, le=10, description="σ of the normal init")
-    seed: int = SEED
+    seed: Int = SEED
 
 
 class PlaneSpec(Strict):
@@ -115,23 +116,23 @@ class PlaneSpec(Strict):
         "random: filter-normalized random directions (Li et al. 2018; α, β in units of each neuron's weight "
         "norm); hessian: top two Hessian eigenvectors at the centre (unit, with eigenvalues); pca: top two "
         "principal directions of all recorded trajectories (unit, with explained-variance ratios)"))
-    n: int = Field(default=31, ge=2, le=MAX_PLANE_N, description=f"grid points per axis (2..{MAX_PLANE_N})")
+    n: Int = Field(default=31, ge=2, le=MAX_PLANE_N, description=f"grid points per axis (2..{MAX_PLANE_N})")
     span: float | None = Field(default=None, gt=0, le=1000, description=(
         "the grid covers [−span, span]²; null: just cover every projected path (×1.25), or 1 without paths"))
     center: Literal["final", "init"] = Field(default="final", description=(
         "final: the last recorded weights of optimizer `run`; init: the common initial weights"))
-    run: Annotated[int, *AtMost("max_optimizers", -1)] = Field(default=0, ge=0, description=(
+    run: Annotated[Int, *AtMost("max_optimizers", -1)] = Field(default=0, ge=0, description=(
         "index of the optimizer whose final weights are the centre (with center final: below the number of "
         "optimizers of the request, else a 422)"))
-    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the random directions / Lanczos start")
-    iters: int = Field(default=30, ge=2, le=100, description="Lanczos iterations (Hessian plane)")
+    seed: Int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the random directions / Lanczos start")
+    iters: Int = Field(default=30, ge=2, le=100, description="Lanczos iterations (Hessian plane)")
 
 
 class DecisionSpec(Strict):
     """P(class 1 | x) over a grid covering the data (classification sets only)."""
 
-    n: int = Field(default=51, ge=2, le=MAX_DECISION_N, description=f"grid points per axis (2..{MAX_DECISION_N})")
-    snapshots: int = Field(default=0, ge=0, le=MAX_SNAPSHOTS, description=(
+    n: Int = Field(default=51, ge=2, le=MAX_DECISION_N, description=f"grid points per axis (2..{MAX_DECISION_N})")
+    snapshots: Int = Field(default=0, ge=0, le=MAX_SNAPSHOTS, description=(
         "also the grid at this many recorded steps per optimizer, evenly spaced from step 0 to the end"))
 
 
@@ -171,20 +172,20 @@ class NetworkTrainRequest(Strict):
     optimizers: Annotated[list[OptimizerSpec], *AtMostItems("max_optimizers")] = Field(min_length=1, description=(
         "1 to max_optimizers optimizer specs (as /api/run; newton is not available for networks), all from the same "
         "initial weights and the same minibatch sequence"))
-    steps: Annotated[int, *AtMost("max_network_steps")] = Field(
+    steps: Annotated[Int, *AtMost("max_network_steps")] = Field(
         default=300, ge=1, description="updates per optimizer (1..max_network_steps)")
-    batch_size: Annotated[int | None, *AtMost("max_dataset_n")] = Field(default=None, ge=1, description=(
+    batch_size: Annotated[Positive | None, *AtMost("max_dataset_n")] = Field(default=None, description=(
         "minibatch size (a fresh seeded permutation each epoch, last batch may be smaller); null = full batch"))
     schedule: ScheduleSpec = Field(default_factory=default_schedule, description="lr schedule for every optimizer")
-    shuffle_seed: int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the minibatch permutations")
-    record_every: Annotated[int | None, *AtMost("max_network_steps")] = Field(default=None, ge=1, description=(
+    shuffle_seed: Int = Field(default=0, ge=0, le=2**32 - 1, description="seed of the minibatch permutations")
+    record_every: Annotated[Positive | None, *AtMost("max_network_steps")] = Field(default=None, description=(
         "record loss, accuracy and weights every k steps (and at the last step); null: the smallest k giving "
         f"≤ {AUTO_RECORDS} records per run, ≤ {AUTO_RECORDED:.0e} recorded weight floats and recording at most "
         "a quarter of the work bound"))
-    sharpness_every: Annotated[int | None, *AtMost("max_network_steps")] = Field(default=None, ge=1, description=(
+    sharpness_every: Annotated[Positive | None, *AtMost("max_network_steps")] = Field(default=None, description=(
         "measure λmax of the full-data Hessian every k steps (and at the last step), to compare with 2/η; "
         "null = off"))
-    sharpness_iters: int = Field(default=20, ge=2, le=50, description="Lanczos iterations per λmax")
+    sharpness_iters: Int = Field(default=20, ge=2, le=50, description="Lanczos iterations per λmax")
     plane: PlaneSpec | None = Field(default=None, description="the landscape plane and projected paths; null = none")
     decision: DecisionSpec | None = Field(default_factory=DecisionSpec, description=(
         "decision-boundary grids (ignored for regression); null = none"))

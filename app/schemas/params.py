@@ -13,10 +13,25 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, WrapValidator, create_model
+from pydantic import BaseModel, BeforeValidator, Discriminator, Field, Tag, ValidationError, WrapValidator, create_model
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from engine.params import Param
+
+
+def _integral(value: Any) -> Any:
+    """An integral float as that integer: JSON does not tell 500 from 500.0, and JSON Schema's
+    "integer" admits both; anything else goes on to strict validation (`true`, "5", 2.5: a 422)."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+INTEGRAL = BeforeValidator(_integral)
+Int = Annotated[int, INTEGRAL]
+"""Every integer of a request: an int, or a float with no fractional part (500.0 is 500). Bounds go in
+the field's Field(...), or before INTEGRAL (`Annotated[int, Field(ge=1), INTEGRAL]`): after a
+validator pydantic cannot write them as OpenAPI's minimum/maximum."""
 
 
 def _bounds(p: Param) -> dict[str, Any]:
@@ -36,7 +51,7 @@ def param_type(p: Param) -> Any:
     if p.kind == "choice":
         return Literal[p.choices]  # type: ignore[valid-type]
     if p.kind == "int":
-        return Annotated[int, Field(**_bounds(p))]
+        return Annotated[int, Field(**_bounds(p)), INTEGRAL]
     if p.kind == "pair":
         return Annotated[list[Annotated[float, Field(**_bounds(p))]], Field(min_length=2, max_length=2)]
     return Annotated[float, Field(**_bounds(p))]

@@ -17,6 +17,7 @@ from app.schemas.common import (
     SurfaceRef,
     default_schedule,
 )
+from app.schemas.params import Int
 from app.schemas.runs import surface_echo
 from app.settings import Limits
 from engine.analysis import Axis, PhaseResult, check_axes
@@ -27,7 +28,7 @@ from engine.optimizers import REGISTRY as OPTIMIZERS
 class AxisSpec(Strict):
     min: float = Field(ge=0, le=1e6, description="first value")
     max: float = Field(ge=0, le=1e6, description="last value (> min)")
-    n: Annotated[int, *AtMost("max_phase_n")] = Field(default=41, ge=2, description="values on this axis")
+    n: Annotated[Int, *AtMost("max_phase_n")] = Field(default=41, ge=2, description="values on this axis")
     log: bool = Field(default=False, description="log-spaced values (min > 0)")
 
 
@@ -50,7 +51,7 @@ class PhaseRequest(Strict):
     surface: SurfaceRef
     start: Point | None = Field(default=None, description="start [x, y]; defaults to the surface's default start")
     optimizer: OptimizerSpec = Field(description="the optimizer and its fixed hyperparameters (axes override)")
-    steps: Annotated[int, *AtMost("max_steps")] = Field(default=300, ge=1, description="updates per cell")
+    steps: Annotated[Int, *AtMost("max_steps")] = Field(default=300, ge=1, description="updates per cell")
     # propertyNames: every name some optimizer can sweep (which ones this optimizer has is a rule
     # across fields, checked by check_axes: a 422 naming the allowed ones)
     axes: dict[str, AxisSpec] = Field(min_length=2, max_length=2, json_schema_extra={

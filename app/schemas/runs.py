@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.limits import AtMost, AtMostItems
 from app.schemas.common import NoiseSpec, OptimizerSpec, Point, ScheduleSpec, Strict, SurfaceRef, default_schedule
+from app.schemas.params import Int
 from engine.details import MAX_DETAIL_STEPS
 from engine.divergence import RULE as DIVERGENCE_RULE
 from engine.optimizers.base import MAX_CLOSURE_EVALS
@@ -38,7 +39,7 @@ class RunRequest(Strict):
     surface: SurfaceRef
     start: Point | None = Field(default=None, description="start [x, y]; defaults to the surface's default start",
                                 examples=[[-4.0, 2.0]])
-    steps: Annotated[int, *AtMost("max_steps")] = Field(default=200, ge=1, description="number of updates")
+    steps: Annotated[Int, *AtMost("max_steps")] = Field(default=200, ge=1, description="number of updates")
     optimizers: Annotated[list[OptimizerSpec], *AtMostItems("max_optimizers")] = Field(
         min_length=1, description="1 to max_optimizers (GET /api/limits) optimizer specs")
     schedule: ScheduleSpec = Field(default_factory=default_schedule,

@@ -17,6 +17,7 @@ from app.schemas.common import (
     SurfaceRef,
     default_schedule,
 )
+from app.schemas.params import Int
 from app.schemas.runs import RunOut, run_out, surface_echo
 from app.settings import Limits
 from engine.analysis import TuneResult
@@ -41,11 +42,11 @@ class TuneRequest(Strict):
 
     surface: SurfaceRef
     start: Point | None = Field(default=None, description="start [x, y]; defaults to the surface's default start")
-    steps: Annotated[int, *AtMost("max_steps")] = Field(
+    steps: Annotated[Int, *AtMost("max_steps")] = Field(
         default=200, ge=1, description="updates of a full-length trial and of the run")
     optimizers: Annotated[list[OptimizerSpec], *AtMostItems("max_optimizers")] = Field(min_length=1, description=(
         "1 to max_optimizers optimizers; their lr is tuned, other hyperparameters stay as given"))
-    budget: int = Field(default=16, ge=2, le=64, description=(
+    budget: Int = Field(default=16, ge=2, le=64, description=(
         "grid: trials per optimizer (exactly); halving: budget·steps trial-steps per optimizer (at most)"))
     lr_range: LrRange = Field(default_factory=LrRange, description="log-spaced lr range searched")
     method: Literal["grid", "halving"] = Field(default="grid", description=(

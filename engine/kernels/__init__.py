@@ -98,6 +98,7 @@ def set_enabled(flag: bool) -> None:
     """Turn the compiled fast path on or off for this process (numbers are the same either way)."""
     global _enabled
     _enabled = bool(flag)
+    _COVERED.clear()
 
 
 def enabled() -> bool:
@@ -134,27 +135,57 @@ class FastRun:
         self.grad, self.step, self.sp, self.S, self.H, self.K, self.L, self.xi = grad, step, sp, S, H, K, L, xi
 
     def advance(self, x, g, t0, n, points, grads) -> None:
-        _compiled().advance(self.grad, self.step, self.sp, x, g, self.S, self.H, self.K, self.L, self.xi,
-                            t0, n, points, grads)
+        loop = _loop() if _c_layout(x, g) and _f8(points, grads) else _compiled().advance
+        loop(self.grad, self.step, self.sp, x, g, self.S, self.H, self.K, self.L, self.xi, t0, n, points, grads)
+
+
+def _c_layout(*arrays: np.ndarray) -> bool:
+    return all(a.dtype == np.float64 and a.ndim == 2 and a.flags.c_contiguous for a in arrays)
+
+
+def _f8(*arrays: np.ndarray) -> bool:
+    return all(a.dtype == np.float64 and a.ndim == 3 for a in arrays)
+
+
+@functools.cache
+def _loop():
+    """The compiled loop's entry point for its one signature. Calling the dispatcher instead types
+    every argument on every call (~60 µs, the first-class functions above all: more than 500 steps
+    of the loop itself); the caller checks what the signature assumes (float64, ndim, C layout of
+    x and g; the runner's own arrays are made so by `_array`)."""
+    dispatcher = _compiled().advance
+    try:
+        return dispatcher.overloads[_compiled().LOOP_SIG.args].entry_point
+    except (AttributeError, KeyError):  # another numba: the dispatcher (same numbers, slower)
+        return dispatcher
+
+
+def _plan(problem, optimizer, n_rows: int, steps: int):
+    """(surface row, optimizer row, surface params, H, K) when this pair steps compiled, else None."""
+    surf = SURFACES.get(type(problem))
+    kern = OPTIMIZERS.get(optimizer.name)
+    if (surf is None or kern is None or optimizer.needs_hessian or optimizer.needs_closure or optimizer.aux
+            or not enabled()):
+        return None
+    try:
+        sp = np.ascontiguousarray(np.array(surf.params(problem), dtype=float).reshape(-1))
+        H = _hyper(kern.hyper(optimizer.hparams), n_rows)
+        K = kern.constants(optimizer.hparams, steps) if kern.constants else np.zeros((steps, 0))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    if H is None or K is None or not _same_gradient(problem, getattr(_compiled(), surf.grad), sp):
+        return None
+    return surf, kern, sp, H, K
 
 
 def fast_runner(problem, optimizer, rows: np.ndarray, lrs: np.ndarray, xi: np.ndarray | None) -> FastRun | None:
     """A compiled runner for these rows (R, 2) of this (surface, optimizer) pair, or None (numpy path)."""
-    surf = SURFACES.get(type(problem))
-    kern = OPTIMIZERS.get(optimizer.name)
-    if (surf is None or kern is None or optimizer.needs_hessian or optimizer.needs_closure or optimizer.aux
-            or rows.ndim != 2 or rows.shape[1] != 2 or not enabled()):
+    if rows.ndim != 2 or rows.shape[1] != 2:
         return None
-    mod = _compiled()
-    try:
-        sp = np.ascontiguousarray(np.array(surf.params(problem), dtype=float).reshape(-1))
-        H = _hyper(kern.hyper(optimizer.hparams), len(rows))
-        K = kern.constants(optimizer.hparams, lrs.shape[-1]) if kern.constants else np.zeros((lrs.shape[-1], 0))
-    except (AttributeError, KeyError, TypeError, ValueError):
+    plan = _plan(problem, optimizer, len(rows), lrs.shape[-1])
+    if plan is None:
         return None
-    grad = getattr(mod, surf.grad)
-    if H is None or K is None or not _same_gradient(problem, grad, sp):
-        return None
+    surf, kern, sp, H, K = plan
     grad, step = _address(surf.grad, "GRAD_SIG"), _address(kern.step, "STEP_SIG")
     S = np.zeros((len(rows), kern.slots, 2))
     if kern.init:
@@ -162,6 +193,32 @@ def fast_runner(problem, optimizer, rows: np.ndarray, lrs: np.ndarray, xi: np.nd
     L = _array(lrs[None] if lrs.ndim == 1 else lrs)
     noise = np.zeros((0, 2)) if xi is None else _array(xi)
     return FastRun(grad, step, sp, S, H, _array(K), L, noise)
+
+
+def ready() -> bool:
+    """Whether the kernels are loaded (never loads them: callable on an event loop)."""
+    return _enabled and _compiled.cache_info().currsize > 0 and _compiled() is not None
+
+
+def covers(problem, optimizer) -> bool:
+    """Whether a run of this pair from one start steps compiled (the cost model prices it so).
+    False while the kernels are not loaded yet: the caller is not made to wait for them."""
+    if not ready():
+        return False
+    try:
+        key = (type(problem), tuple(sorted(problem.p.items())), optimizer.name,
+               tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(optimizer.hparams.items())))
+        hash(key)
+    except (AttributeError, TypeError):  # parameters that are arrays: ask every time
+        return _plan(problem, optimizer, 1, 1) is not None
+    if key not in _COVERED:
+        if len(_COVERED) > 4096:
+            _COVERED.clear()
+        _COVERED[key] = _plan(problem, optimizer, 1, 1) is not None
+    return _COVERED[key]
+
+
+_COVERED: dict[tuple, bool] = {}  # (surface class, params, optimizer, hparams) -> verdict
 
 
 def _array(a) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
+from functools import partial
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -54,7 +55,7 @@ async def run(body: RunRequest, request: Request) -> SafeJSONResponse:
              summary="The same run streamed as NDJSON while it computes")
 async def run_stream(body: RunRequest, request: Request) -> StreamingResponse:
     settings = request.app.state.settings
-    ticket = await prepare(request, body, "run/stream", stream_cost)
+    ticket = await prepare(request, body, "run/stream", partial(stream_cost, chunk_steps=settings.stream_chunk_steps))
     opts = [spec.optimizer for spec in body.optimizers]
     stop = threading.Event()
     chunks = iterate_runs(body.surface.surface, opts, body.start, body.steps, body.schedule.schedule,
