@@ -15,6 +15,7 @@ LOSSLAB_KERNELS=0: the engine reads no environment). Without numba it is off.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 from typing import Any, NamedTuple
 
@@ -160,12 +161,13 @@ def _loop():
         return dispatcher
 
 
-def _plan(problem, optimizer, n_rows: int, steps: int):
-    """(surface row, optimizer row, surface params, H, K) when this pair steps compiled, else None."""
+def _plan(problem, optimizer, n_rows: int, steps: int, probe: bool = True):
+    """(surface row, optimizer row, surface params, H, K) when this pair steps compiled, else None.
+    `probe=False` leaves out the gradient probe (which needs the kernels loaded)."""
     surf = SURFACES.get(type(problem))
     kern = OPTIMIZERS.get(optimizer.name)
     if (surf is None or kern is None or optimizer.needs_hessian or optimizer.needs_closure or optimizer.aux
-            or not enabled()):
+            or not (enabled() if probe else _enabled)):
         return None
     try:
         sp = np.ascontiguousarray(np.array(surf.params(problem), dtype=float).reshape(-1))
@@ -173,7 +175,7 @@ def _plan(problem, optimizer, n_rows: int, steps: int):
         K = kern.constants(optimizer.hparams, steps) if kern.constants else np.zeros((steps, 0))
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
-    if H is None or K is None or not _same_gradient(problem, getattr(_compiled(), surf.grad), sp):
+    if H is None or K is None or (probe and not _same_gradient(problem, getattr(_compiled(), surf.grad), sp)):
         return None
     return surf, kern, sp, H, K
 
@@ -200,17 +202,28 @@ def ready() -> bool:
     return _enabled and _compiled.cache_info().currsize > 0 and _compiled() is not None
 
 
+def _loadable() -> bool:
+    """Whether the kernels are, or will be once loaded, available (never loads them)."""
+    if _compiled.cache_info().currsize > 0:
+        return _compiled() is not None
+    return importlib.util.find_spec("numba") is not None
+
+
 def covers(problem, optimizer) -> bool:
     """Whether a run of this pair from one start steps compiled (the cost model prices it so).
-    False while the kernels are not loaded yet: the caller is not made to wait for them."""
-    if not ready():
+    Never waits for the kernels to load: until they are, the gradient probe is left out (it fails
+    only for a kernel that would disagree with numpy, a bug the engine's tests catch)."""
+    if not (_enabled and _loadable()):
         return False
+    loaded = ready()
     try:
         key = (type(problem), tuple(sorted(problem.p.items())), optimizer.name,
                tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(optimizer.hparams.items())))
         hash(key)
     except (AttributeError, TypeError):  # parameters that are arrays: ask every time
-        return _plan(problem, optimizer, 1, 1) is not None
+        return _plan(problem, optimizer, 1, 1, probe=loaded) is not None
+    if not loaded:
+        return _plan(problem, optimizer, 1, 1, probe=False) is not None
     if key not in _COVERED:
         if len(_COVERED) > 4096:
             _COVERED.clear()
