@@ -63,6 +63,10 @@ export function surfaceFigure(s) {
     x: [s.start[0]], y: [s.start[1]], z: [s.startF === null || s.startF === undefined ? null : levels.fwd(s.startF) + lift],
     marker: { size: 6, color: "#fff", line: { color: INK, width: 2 } } });
   data.push({ type: "scatter3d", mode: "markers", uid: "now3d", name: "now", hoverinfo: "skip", ...now3(now) });
+  // two invisible corners pin the scene's data bounds to the axes' box: Plotly scales every trace, the surface
+  // mesh included, by those bounds, so paths that reach higher or lower would force a rebuild of the mesh
+  data.push({ type: "scatter3d", mode: "markers", uid: "box3d", name: "box", hoverinfo: "skip", x: domain.x, y: domain.y,
+    z: [levels.lo, levels.hi + lift * 4], marker: { size: 1, opacity: 0 } });
   const ax = (title, range) => ({ title: { text: title }, range, backgroundcolor: "#faf7f0", gridcolor: "#e3e1da",
     showbackground: true, zeroline: false, tickfont: { size: 12, color: INK } });
   const layout = {
@@ -80,4 +84,36 @@ export function surfaceFigure(s) {
 
 function now3(now) {
   return { x: now.x, y: now.y, z: now.z, marker: { size: 6, color: now.color, line: { color: "#fff", width: 1 } } };
+}
+
+// ---- keep the surface mesh across path-only changes ---------------------------------------------------------
+// Plotly's gl3d scene calls update() on every trace object at every react/restyle, and the surface's update
+// rebuilds its whole mesh and contour lines (measured: the largest part of a 3D η redraw) even when only the
+// paths changed. keepSurfaceMesh wraps that update so it runs only when what the mesh is made of changed: the
+// z/x/y arrays (surfaceFigure hands the same arrays while the surface is the same), the colours, contours,
+// lighting and opacity, and the scene's data scale (pinned by the "box3d" corners).
+const ids = new WeakMap();
+let nextId = 0;
+const idOf = (v) => {
+  if (!v || typeof v !== "object") return String(v);
+  if (!ids.has(v)) ids.set(v, ++nextId);
+  return ids.get(v);
+};
+const meshKey = (d, scene) => JSON.stringify([idOf(d.z), idOf(d.x), idOf(d.y), d.colorscale, d.contours, d.lighting,
+  d.opacity, d.cmin, d.cmax, d.hidesurface, scene.dataScale]);
+
+/** After a Plotly draw of `gd` (a surfaceFigure): make its surface trace skip updates that would not change it. */
+export function keepSurfaceMesh(gd) {
+  const scene = gd?._fullLayout?.scene?._scene;
+  for (const obj of Object.values(scene?.traces || {})) {
+    if (obj?.data?.type !== "surface" || obj.__losslabMesh !== undefined || typeof obj.update !== "function") continue;
+    obj.__losslabMesh = meshKey(obj.data, scene);
+    const update = obj.update;
+    obj.update = function (data) {
+      const key = meshKey(data, scene);
+      if (key === this.__losslabMesh) { this.data = data; return undefined; } // the same mesh: nothing to rebuild
+      this.__losslabMesh = key;
+      return update.call(this, data);
+    };
+  }
 }

@@ -8,7 +8,7 @@ import { arrowLengths, axesSegments, contourFigure, indexAt, liveScene, nowTrace
 import { LiveLayer } from "../plots/live.js";
 import { StartPointer } from "./paths-pointer.js";
 import { distTargets, lossOffset, seriesFigure, seriesFor, valueAt } from "../plots/series.js";
-import { hasWebGL, surfaceFigure } from "../plots/surface3d.js";
+import { hasWebGL, keepSurfaceMesh, surfaceFigure } from "../plots/surface3d.js";
 import { renderTheory } from "../theory.js";
 import { plotlyReady } from "../plotly-loader.js";
 
@@ -132,6 +132,8 @@ export class Renderer {
         this.markDrawn(s.run, true, began);
       }
       this.dirty.main = true;
+    } else if (s.plot === "3d" && s.shape === this.drawnShape && s.content === this.drawnContent) {
+      this.dirty.main = false; // 3D shows this already: a frame of the gl scene costs 0.1-0.4 s in software GL
     } else {
       this.drawMain(s);
       this.markDrawn(s.run, false, began);
@@ -229,6 +231,7 @@ export class Renderer {
     const fig = surfaceFigure(s);
     this.levels3d = fig.levels;
     plotly().react(this.el.s3d, fig.data, fig.layout, CONFIG);
+    keepSurfaceMesh(this.el.s3d); // a path-only change then leaves the surface mesh alone (plots/surface3d.js)
   }
 
   setMode(mode) {
