@@ -9,6 +9,10 @@
 
 import { INK, SURFACE_SCALE } from "./common.js";
 
+// the figures' light ↔ dark colour table (display.js themes every Plotly figure through it): the canvas too
+const tc = (c) => (c && window.__losslabDisplay?.mapColor ? window.__losslabDisplay.mapColor(c) : c);
+const theme = () => document.documentElement.dataset.theme || "light";
+
 const STALE_TRACES = ["path-", "start", "diverged", "now", "axes-"];
 
 export class LiveLayer {
@@ -55,7 +59,7 @@ export class LiveLayer {
     ctx.lineJoin = "round"; ctx.lineCap = "round";
     for (const p of s.paths) {
       ctx.globalAlpha = p.opacity ?? 1;
-      ctx.strokeStyle = p.color; ctx.lineWidth = 2;
+      ctx.strokeStyle = tc(p.color); ctx.lineWidth = 2;
       ctx.beginPath();
       let pen = false;
       for (const q of p.xy) {
@@ -64,7 +68,7 @@ export class LiveLayer {
       }
       ctx.stroke();
       if (p.markers) {
-        ctx.fillStyle = p.color;
+        ctx.fillStyle = tc(p.color);
         ctx.beginPath();
         for (const q of p.xy) if (ok(q)) { const x = X(q[0]); const y = Y(q[1]); ctx.moveTo(x + 2.25, y); ctx.arc(x, y, 2.25, 0, 2 * Math.PI); }
         ctx.fill();
@@ -74,9 +78,9 @@ export class LiveLayer {
     if (s.surface) this.drawMarks(ctx, X, Y, s.surface.info);
     else this.copyMarkers(ctx, a, ["minima-all", "minima", "saddles", "maxima"]);
     if (s.eig) for (const e of s.eig) arrow(ctx, X, Y, e);
-    if (ok(s.start)) circle(ctx, X(s.start[0]), Y(s.start[1]), 6.5, "#ffffff", INK, 2.4);
-    for (const d of s.diverged) cross(ctx, X(d.x), Y(d.y), 17, d.color);
-    if (s.now) for (const n of s.now) if (ok([n.x, n.y])) circle(ctx, X(n.x), Y(n.y), 5.5, n.color, "#ffffff", 2);
+    if (ok(s.start)) circle(ctx, X(s.start[0]), Y(s.start[1]), 6.5, tc("#ffffff"), tc(INK), 2.4);
+    for (const d of s.diverged) cross(ctx, X(d.x), Y(d.y), 17, tc(d.color));
+    if (s.now) for (const n of s.now) if (ok([n.x, n.y])) circle(ctx, X(n.x), Y(n.y), 5.5, tc(n.color), tc("#ffffff"), 2);
     this.hideStale(s.keepEig);
     this.active = true;
     return true;
@@ -140,7 +144,7 @@ export class LiveLayer {
       }
     }
     this.raster.getContext("2d").putImageData(this.rasterImg, 0, 0);
-    ctx.fillStyle = "#faf7f0";
+    ctx.fillStyle = tc("#faf7f0");
     ctx.fillRect(0, 0, a.w, a.h);
     ctx.drawImage(this.raster, 0, 0, a.w, a.h);
   }
@@ -165,9 +169,9 @@ export class LiveLayer {
     const stars = minima.length > 40 ? minima.filter((m) => m.f <= fbest + 1e-9) : minima;
     for (const m of stars) {
       const r = (m.f <= fbest + 1e-9 ? 17 : 12) / 2;
-      mark(ctx, X(m.x), Y(m.y), starPath(r), "#FFD23F", INK, 1.2);
+      mark(ctx, X(m.x), Y(m.y), starPath(r), "#FFD23F", tc(INK), 1.2);
     }
-    if (saddles.length <= 40) for (const m of saddles) mark(ctx, X(m.x), Y(m.y), xThinPath(6), null, INK, 2.2);
+    if (saddles.length <= 40) for (const m of saddles) mark(ctx, X(m.x), Y(m.y), xThinPath(6), null, tc(INK), 2.2);
   }
 
   /** Stationary-point marks are drawn again on top (the paths must not cover them), from Plotly's own SVG. */
@@ -234,14 +238,15 @@ function cross(ctx, x, y, size, color) {
   ctx.translate(x, y);
   const p = new Path2D(d);
   ctx.fillStyle = color; ctx.fill(p);
-  ctx.strokeStyle = INK; ctx.lineWidth = 1.2; ctx.stroke(p);
+  ctx.strokeStyle = tc(INK); ctx.lineWidth = 1.2; ctx.stroke(p);
   ctx.restore();
 }
 
 /** A double-headed arrow from `from` to `to` (data units) with its label, like the start's eigen-arrows. */
 function arrow(ctx, X, Y, e) {
   const x0 = X(e.from[0]); const y0 = Y(e.from[1]); const x1 = X(e.to[0]); const y1 = Y(e.to[1]);
-  ctx.strokeStyle = e.color; ctx.fillStyle = e.color; ctx.lineWidth = 2.2;
+  const color = tc(e.color);
+  ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 2.2;
   ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x1, y1); ctx.stroke();
   for (const [px, py, qx, qy] of [[x1, y1, x0, y0], [x0, y0, x1, y1]]) {
     const ang = Math.atan2(py - qy, px - qx); const L = 8;
@@ -255,8 +260,8 @@ function arrow(ctx, X, Y, e) {
     ctx.font = "12px system-ui, sans-serif";
     const w = ctx.measureText(e.label).width;
     const lx = X(e.at[0]); const ly = Y(e.at[1]);
-    ctx.fillStyle = "rgba(255,255,255,0.82)"; ctx.fillRect(lx - w / 2 - 2, ly - 9, w + 4, 18);
-    ctx.fillStyle = e.color; ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.fillText(e.label, lx, ly);
+    ctx.fillStyle = tc("rgba(255,255,255,0.82)"); ctx.fillRect(lx - w / 2 - 2, ly - 9, w + 4, 18);
+    ctx.fillStyle = color; ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.fillText(e.label, lx, ly);
   }
 }
 
@@ -283,8 +288,10 @@ let bandCache = null;
  * contour fill gives it, the scale at k/nc; `line`: the same mixed with the ink (weight 1 − f), for band edges.
  */
 function bandPixels(nc, f) {
-  if (bandCache?.nc === nc && bandCache.f === f) return bandCache;
-  const stops = SURFACE_SCALE.map(([t, hex]) => [t, [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16))]);
+  const th = theme();
+  if (bandCache?.nc === nc && bandCache.f === f && bandCache.th === th) return bandCache;
+  const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const stops = SURFACE_SCALE.map(([t, hex]) => [t, rgb(tc(hex))]);
   const at = (t) => {
     for (let i = 1; i < stops.length; i++) {
       if (t <= stops[i][0]) {
@@ -296,14 +303,14 @@ function bandPixels(nc, f) {
     return stops[stops.length - 1][1];
   };
   const pack = (c) => { const b = new Uint8ClampedArray([c[0], c[1], c[2], 255]); return new Uint32Array(b.buffer)[0]; };
-  const ink = [29, 36, 51]; // contour line: Plotly's 0.7 px rgba(29, 36, 51, 0.22) ≈ 14% ink (f = 0.86)
+  const ink = rgb(tc(INK)); // contour line: Plotly's 0.7 px rgba(29, 36, 51, 0.22) ≈ 14% ink (f = 0.86)
   const fill = new Uint32Array(nc + 1); const line = new Uint32Array(nc + 1);
   for (let k = -1; k < nc; k++) {
     const c = at(Math.min(1, Math.max(0, (k + 1) / nc)));
     fill[k + 1] = pack(c);
     line[k + 1] = pack(c.map((v, i) => v * f + ink[i] * (1 - f)));
   }
-  bandCache = { nc, f, fill, line };
+  bandCache = { nc, f, th, fill, line };
   return bandCache;
 }
 
