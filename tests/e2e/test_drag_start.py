@@ -145,3 +145,24 @@ def test_a_diverged_path_stops_at_the_domain_edge_with_its_marker_and_leaves_the
     xr = page.evaluate("() => document.getElementById('contour')._fullLayout.xaxis.range")
     assert -6 < xr[0] and xr[1] < 6
     tab.assert_clean()
+
+
+def test_a_click_on_the_mode_bar_or_a_zoom_box_leaves_the_start_alone(tab):
+    tab.open()
+    page = tab.page
+    page.mouse.move(*page.evaluate(TO_PIXEL, [1, 1]))  # the mode bar shows while the pointer is over the plot
+    page.click("#contour .modebar-btn[data-title='Zoom in']")  # the view becomes [-2.5, 2.5]²
+    page.wait_for_timeout(300)
+    assert start(tab) == [-4, 2]
+    version = tab.version()
+    page.mouse.click(*page.evaluate(TO_PIXEL, [0.5, -0.5]))  # a press released in place sets the start there
+    tab.settle(version)
+    sx, sy = start(tab)
+    assert abs(sx - 0.5) < 0.05 and abs(sy + 0.5) < 0.05
+    page.mouse.move(*page.evaluate(TO_PIXEL, [-2, 2]))
+    page.mouse.down()
+    page.mouse.move(*page.evaluate(TO_PIXEL, [2, -2]), steps=4)  # a zoom box, not a click
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    assert start(tab) == [sx, sy]
+    tab.assert_clean()

@@ -1,7 +1,8 @@
 // views/paths-pointer.js — moving the start on the contour plot: click, drag, keys.
 //
-// - Click: the start goes to the data point under the pointer, read from the click event's own
-//   coordinates (never from a hovered trace point, never from an earlier mousemove), clipped to the domain.
+// - Click: the start goes to the data point under the pointer, read from the click's own coordinates
+//   (never from a hovered trace point, never from an earlier mousemove): at the pointer's release when it
+//   has not moved (tap), else from Plotly's click event.
 // - Drag: press on the start marker (within GRAB_PX), or anywhere with Shift held, and drag (mouse, pen or
 //   touch: pointer events); the paths follow live and the URL hash is written on release.
 // - Keys: with the plot focused (#plots, Tab reaches it), ←/→/↑/↓ move the start by 1% of the domain
@@ -9,6 +10,8 @@
 // Test hooks: the plot's element ids (#plots, #contour) and window.__losslab.state.start.
 
 const GRAB_PX = 14;
+const TAP_PX = 3; // below Plotly's drag threshold: a press moved further is a zoom box (or Plotly's click)
+const TAP_DEDUP_MS = 600; // Plotly's click event for a press tap() already handled
 const KEY_STEP = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
 
 export class StartPointer {
@@ -64,6 +67,10 @@ export class StartPointer {
   down(ev) {
     if (!this.blocked) this.focusEl.focus({ preventScroll: true });
     if (this.blocked || ev.button > 0 || this.drag) return;
+    // a press on the plot area (Plotly's drag layer, not the mode bar) that is released in place is a click
+    this.press = ev.isPrimary !== false && ev.target?.closest?.(".draglayer") ? { id: ev.pointerId, x: ev.clientX, y: ev.clientY } : null;
+    // Plotly covers the page with its own element while a button is down: the release reaches the window only
+    if (this.press) window.addEventListener("pointerup", (e) => this.tap(e, true), { capture: true, once: true });
     if (!(this.nearStart(ev) || ev.shiftKey)) return;
     if (!this.toData(ev, { clip: false })) return; // on the axes or the colour bar, not the plot area
     ev.stopPropagation();
@@ -84,7 +91,8 @@ export class StartPointer {
   }
 
   up(ev, commit) {
-    if (!this.drag || ev.pointerId !== this.drag.id) return;
+    if (!this.drag) { if (!commit) this.press = null; return; } // a release in place: tap(), from the window
+    if (ev.pointerId !== this.drag.id) return;
     ev.stopPropagation();
     const { moved } = this.drag;
     this.drag = null;
@@ -95,9 +103,25 @@ export class StartPointer {
     if (moved || p) this.view.moveStart(...(p || this.view.store.get().start), { transient: false });
   }
 
+  /**
+   * A press released within TAP_PX of where it started sets the start at once, from the release's own
+   * coordinates: Plotly's click event comes after its hover pass over every trace (tens of ms).
+   */
+  tap(ev, commit) {
+    const p0 = this.press;
+    this.press = null;
+    if (!commit || !p0 || p0.id !== ev.pointerId || this.blocked || this.swallow) return;
+    if (Math.hypot(ev.clientX - p0.x, ev.clientY - p0.y) > TAP_PX) return; // a zoom box, or Plotly's to judge
+    const p = this.toData(ev, { clip: false });
+    if (!p) return;
+    this.tapped = performance.now();
+    this.view.moveStart(p[0], p[1]);
+  }
+
   /** plotly_click: a click (no drag) on the plot area sets the start where the click happened. */
   click(ev) {
     if (this.blocked || this.swallow) return;
+    if (performance.now() - (this.tapped ?? -Infinity) < TAP_DEDUP_MS) return; // tap() has set it already
     const e = ev?.event;
     if (!e || !Number.isFinite(e.clientX)) return;
     const p = this.toData(e, { clip: false });

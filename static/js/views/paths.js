@@ -99,8 +99,9 @@ class PathsView {
       this.want.surface = sk;
       if (viaScene && !whole) this.fetchSurface(body, sk, pk);
     }
-    if (pk !== this.want.point) { this.want.point = pk; if (!viaScene) this.fetchPoint(ref, s.start, pk); }
+    // the run first: it is what is drawn; the start's geometry only labels its eigen-axes
     if (rk !== this.want.run) { this.want.run = rk; this.fetchRun(body, rk, sk, s.opt, viaScene ? pk : null); }
+    if (pk !== this.want.point) { this.want.point = pk; if (!viaScene) this.fetchPoint(ref, s.start, pk); }
     this.hooks.wantRun = rk;
     this.requestAxes(s);
   }
