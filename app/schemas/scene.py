@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from app.limits import AtMost
 from app.schemas.geometry import GridResponse, PointResponse
+from app.schemas.params import Int
 from app.schemas.runs import DEFAULT_SCENE, RunRequest, RunResponse
 
 GRID_N_DEFAULT = 121  # the Paths view's contour resolution
@@ -20,7 +21,7 @@ GRID_N_DEFAULT = 121  # the Paths view's contour resolution
 class SceneRequest(RunRequest):
     model_config = {"json_schema_extra": {"examples": [{**DEFAULT_SCENE, "grid_n": GRID_N_DEFAULT}]}}
 
-    grid_n: Annotated[int, *AtMost("max_grid_n")] = Field(
+    grid_n: Annotated[Int, *AtMost("max_grid_n")] = Field(
         default=GRID_N_DEFAULT, ge=2, description="points per axis of the grid (as `n` of /api/grid)")
     include_run: bool = Field(default=True, description=(
         "false: leave the run out (`run` is null, its cost is not counted), e.g. when the caller streams a "

@@ -40,10 +40,10 @@ def test_scene_equals_the_four_endpoints(client, body):
         assert run["start"] == scene["surface"]["default_start"]
 
 
-def test_grid_n_defaults_to_the_paths_view_resolution(client):
-    body = {k: v for k, v in DEFAULT_SCENE.items()}
-    scene = post(client, "/api/scene", body)
+def test_grid_n_defaults_to_the_paths_view_resolution_and_takes_an_integral_float(client):
+    scene = post(client, "/api/scene", dict(DEFAULT_SCENE))
     assert len(scene["grid"]["x"]) == 121 and len(scene["grid"]["z"][0]) == 121
+    assert len(post(client, "/api/scene", {**DEFAULT_SCENE, "grid_n": 9.0})["grid"]["x"]) == 9  # JSON's 9.0 is 9
 
 
 def test_include_run_false_leaves_the_run_out(client):
