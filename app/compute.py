@@ -19,6 +19,7 @@ then the estimate against the per-request budget (422), then admission (503).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -37,7 +38,13 @@ _limiter: anyio.CapacityLimiter | None = None
 
 
 def _workers() -> int:
-    return get_settings().workers or max(2, os.cpu_count() or 2)
+    return get_settings().workers or _cores()
+
+
+@functools.cache
+def _cores() -> int:
+    # os.cpu_count reads /sys on every call (~0.1 ms here), and admit() asks on every request
+    return max(2, os.cpu_count() or 2)
 
 
 def limiter() -> anyio.CapacityLimiter:

@@ -3,7 +3,8 @@
 - first stream line: time from sending `/api/run/stream` (4 optimizers × 20 000 steps) to the
   first NDJSON line (meta) and to the first chunk line, then the stream is abandoned; compared
   with the time the whole `/api/run` answer of the same request takes;
-- `/api/run` of the default scene: median latency;
+- `/api/run` of the default scene: median latency, at 200 steps (the page's default) and at 500
+  steps (issue 20's server share: 4 optimizers × 500 steps ≤ 5 ms p50), with its body size;
 - `/api/grid` n = 501: median latency (and the response size).
 The number of requests is fixed and small (about 60); nothing leaves the loopback interface.
 """
@@ -26,6 +27,7 @@ from app.schemas.runs import DEFAULT_SCENE
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG_SCENE = {**DEFAULT_SCENE, "steps": 20000}
+SCENE_500 = {**DEFAULT_SCENE, "steps": 500}
 
 
 def free_port() -> int:
@@ -111,6 +113,7 @@ def latency(client: httpx.Client, method: str, path: str, body: dict | None = No
 
 def measure(quick: bool = False) -> dict[str, float]:
     n_stream, n_run, n_grid, n_full = (5, 10, 5, 2) if quick else (15, 30, 10, 3)
+    n_500 = 100 if quick else 300
     out: dict[str, float] = {}
     with server() as (base, _), httpx.Client(base_url=base, timeout=120) as client:
         for _ in range(3):  # warm-up: imports, caches, connection
@@ -124,14 +127,21 @@ def measure(quick: bool = False) -> dict[str, float]:
         out["long_run_mb"] = full[0][1] / 1e6
         out["run_default"] = statistics.median(latency(client, "POST", "/api/run", DEFAULT_SCENE)[0]
                                                for _ in range(n_run))
+        for _ in range(10):  # this body's own warm-up (theory entries, kernels for its pairs)
+            latency(client, "POST", "/api/run", SCENE_500)
+        runs = sorted(latency(client, "POST", "/api/run", SCENE_500) for _ in range(n_500))
+        out["run_500_p50"] = statistics.median(t for t, _ in runs)
+        out["run_500_p90"] = runs[int(0.9 * len(runs))][0]
+        out["run_500_kb"] = runs[0][1] / 1e3
         grids = [latency(client, "POST", "/api/grid", {"surface": {"name": "himmelblau"}, "n": 501})
                  for _ in range(n_grid)]
         out["grid_501"] = statistics.median(t for t, _ in grids)
         out["grid_501_mb"] = grids[0][1] / 1e6
-        out["requests"] = 6 + n_stream + n_full + n_run + n_grid
+        out["requests"] = 16 + n_stream + n_full + n_run + n_grid + n_500
     return out
 
 
 if __name__ == "__main__":
-    for key, value in measure(quick=True).items():
+    for key, value in measure(quick="--full" not in sys.argv).items():
         print(f"{key:>14}: {value:.4g}")
+    print(f"{'load average':>14}: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")

@@ -30,7 +30,9 @@ LIMIT = 20000  # no size field of the contract allows more, so anything larger i
 
 
 def _bounded(key: str, item: Any) -> Any:
-    if type(item) is not int:  # bool is not a size
+    if type(item) is float and item.is_integer():  # 500.0 is the integer 500 (app.schemas.params.Int)
+        item = int(item)
+    elif type(item) is not int:  # bool is not a size
         return item
     if key in WORK_CAPS and WORK_CAPS[key] < item <= LIMIT:
         return WORK_CAPS[key]
