@@ -100,11 +100,18 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=40, help="trainings timed in the plain loop")
     parser.add_argument("--batch", type=int, default=200, help="trainings of the in-process batched timing")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--http-only", action="store_true", help="only the end-to-end /api/sweep/stream timing")
     args = parser.parse_args()
     body = json.loads(Path(args.spec).read_text())
     if args.seeds:
         body["seeds"]["count"] = args.seeds
     prepared = plan(SweepRequest.model_validate(body), Limits())
+    if args.http_only:
+        load = os.getloadavg()[0]
+        seconds, first, warm = over_http(body)
+        print(f"POST /api/sweep/stream, {len(prepared.jobs)} trainings: {seconds:.1f} s, first cell {first:.2f} s, "
+              f"cluster start {warm:.1f} s apart; load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
+        return
     n = len(prepared.jobs)
     sample = prepared.jobs[:: max(1, n // args.sample)][:args.sample]
     print(f"sweep: {len(prepared.cells)} cells x {prepared.count} seeds = {n} trainings; "

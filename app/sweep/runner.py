@@ -4,9 +4,10 @@ How tasks are cut: jobs that can share a batch (same `engine.sweep.group_key`: d
 architecture, steps, minibatch order) are sliced into tasks of about
 clamp(total / (4 · workers), 0.2 s, 0.5 s) of estimated work each, so every task is at least
 0.2 s (task overhead is a few ms) and there are enough tasks to keep every worker busy and to
-stream cells early. Tasks are submitted in cell order with decreasing priority, so the first
-cells (all their replicates) complete first. A killed worker's tasks are recomputed by Dask
-elsewhere; being pure, they give the same numbers.
+stream cells early; each group's first task is cut to 0.2 s, since the first cells need a task of
+every group (one per replicate when replicates vary the data seed). Tasks are submitted in cell
+order with decreasing priority, so the first cells (all their replicates) complete first. A
+killed worker's tasks are recomputed by Dask elsewhere; being pure, they give the same numbers.
 """
 
 from __future__ import annotations
@@ -38,9 +39,15 @@ def cut_tasks(plan: Plan, workers: int) -> list[list[int]]:
     tasks: list[list[int]] = []
     for members in groups.values():
         per_job = max(sum(plan.work[i] for i in members) / RATE / len(members), 1e-9)
-        n_tasks = max(1, ceil(len(members) / max(1, round(target / per_job))))
-        size = ceil(len(members) / n_tasks)
-        tasks.extend(members[k:k + size] for k in range(0, len(members), size))
+        # the group's first task is the smallest allowed: the first cells need one task of every group
+        first = min(len(members), max(1, round(MIN_TASK_SECONDS / per_job))) if target > MIN_TASK_SECONDS else 0
+        head, rest = members[:first], members[first:]
+        if head:
+            tasks.append(head)
+        if rest:
+            n_tasks = max(1, ceil(len(rest) / max(1, round(target / per_job))))
+            size = ceil(len(rest) / n_tasks)
+            tasks.extend(rest[k:k + size] for k in range(0, len(rest), size))
     tasks.sort(key=lambda task: min(plan.owners[i][0] for i in task))
     return tasks
 
