@@ -44,18 +44,18 @@ SLIDE = """async ([sel, pos]) => {
     if (performance.now() - t0 > 10000) return null;
   }
 }"""
-# inputs every `every` ms over [lo, hi] for `ms`; redraws counted while dragging, then the final value's delay
+# inputs every `every` ms over [lo, hi] for `ms`; redraws counted while dragging, then the final value's delay,
+# from the last input that changed the value (at the turning points two inputs in a row can give one value)
 DRAG = """async ([sel, lo, hi, ms, every]) => {
   const h = window.__losslab; const el = document.querySelector(sel);
   const c0 = h.drawn.count; const t0 = performance.now(); let last = t0; let i = 0;
-  const keys = new Set();
-  const seen = () => { if (h.drawn.at > t0) keys.add(h.drawn.count); };
   while (performance.now() - t0 < ms) {
     const f = (i++ % 40) / 39; const tri = f < 0.5 ? 2 * f : 2 - 2 * f;
     el.value = String(Math.round(lo + (hi - lo) * tri));
-    last = performance.now();
+    const before = h.wantRun; const at = performance.now();
     el.dispatchEvent(new Event('input', {bubbles: true}));
-    await new Promise((r) => setTimeout(r, every)); seen();
+    if (h.wantRun !== before) last = at;
+    await new Promise((r) => setTimeout(r, every));
   }
   const dragMs = performance.now() - t0; const during = h.drawn.count - c0;
   const want = h.wantRun;
