@@ -27,6 +27,7 @@ LIMIT_FIELDS: dict[str, tuple[int, str]] = {
     "max_depth": (4, "hidden layers of a network"),
     "max_dataset_n": (5000, "examples of a network data set (and its batch size)"),
     "max_network_steps": (5000, "updates per optimizer of /api/network/train"),
+    "max_plane_n": (101, "points per axis of a network's landscape plane"),
     # start-steps of one batched request (basins, phase, tune): bounds CPU per request to about a
     # second (Himmelblau basins, 200² starts × 500 steps of GD, is 2e7)
     "max_batch_work": (20_000_000, "starts × steps of one batched request (basins, phase, tune)"),
@@ -53,6 +54,7 @@ class Limits(BaseModel):
     max_depth: int = LIMIT_FIELDS["max_depth"][0]
     max_dataset_n: int = LIMIT_FIELDS["max_dataset_n"][0]
     max_network_steps: int = LIMIT_FIELDS["max_network_steps"][0]
+    max_plane_n: int = LIMIT_FIELDS["max_plane_n"][0]
     max_batch_work: int = LIMIT_FIELDS["max_batch_work"][0]
     max_sweep_work: int = LIMIT_FIELDS["max_sweep_work"][0]
     max_sweep_cells: int = LIMIT_FIELDS["max_sweep_cells"][0]
@@ -131,6 +133,7 @@ class Settings(BaseSettings):
     max_depth: int = _limit("max_depth")
     max_dataset_n: int = _limit("max_dataset_n")
     max_network_steps: int = _limit("max_network_steps")
+    max_plane_n: int = _limit("max_plane_n")
     max_batch_work: int = _limit("max_batch_work")
     max_sweep_work: int = _limit("max_sweep_work")
     max_sweep_cells: int = _limit("max_sweep_cells")

@@ -26,7 +26,6 @@ from engine.nn.losses import ACTIVATIONS, LOSSES
 from engine.nn.mlp import INITS
 from engine.nn.planes import METHODS
 
-MAX_PLANE_N = 101
 MAX_DECISION_N = 101
 MAX_SNAPSHOTS = 20
 MAX_WORK = 2 * 10**10  # multiply-adds per request (see the module docstring)
@@ -116,7 +115,7 @@ class PlaneSpec(Strict):
         "random: filter-normalized random directions (Li et al. 2018; α, β in units of each neuron's weight "
         "norm); hessian: top two Hessian eigenvectors at the centre (unit, with eigenvalues); pca: top two "
         "principal directions of all recorded trajectories (unit, with explained-variance ratios)"))
-    n: Int = Field(default=31, ge=2, le=MAX_PLANE_N, description=f"grid points per axis (2..{MAX_PLANE_N})")
+    n: Annotated[Int, *AtMost("max_plane_n")] = Field(default=31, ge=2, description="grid points per axis")
     span: float | None = Field(default=None, gt=0, le=1000, description=(
         "the grid covers [−span, span]²; null: just cover every projected path (×1.25), or 1 without paths"))
     center: Literal["final", "init"] = Field(default="final", description=(

@@ -13,13 +13,15 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from app.errors import EngineInputError
+from app.limits import AtMost
 from app.schemas.common import OPTIMIZER_ADAPTER, Strict
 from app.schemas.network import NetworkTrainRequest
+from app.schemas.params import Int
 from app.schemas.runs import RunRequest
 from app.settings import Limits
 from engine.sweep import SEED_PATHS, PathError, axis_values, cell_request, parse_path, set_path
@@ -45,7 +47,7 @@ EXAMPLE = {  # small on purpose: /docs "Try it out" and the schema fuzzer run it
 class AxisRange(Strict):
     min: float = Field(ge=-1e9, le=1e9)
     max: float = Field(ge=-1e9, le=1e9)
-    n: int = Field(ge=1, le=MAX_AXIS_N, description=f"number of values (1..{MAX_AXIS_N})")
+    n: Int = Field(ge=1, le=MAX_AXIS_N, description=f"number of values (1..{MAX_AXIS_N})")
     log: bool = Field(default=False, description="geometric spacing (min and max > 0)")
 
     @model_validator(mode="after")
@@ -78,7 +80,7 @@ class SweepAxis(Strict):
 
 
 class SeedsSpec(Strict):
-    count: int = Field(default=1, ge=1, le=64,
+    count: Annotated[Int, *AtMost("max_sweep_seeds")] = Field(default=1, ge=1,
                        description="replicates per cell; replicate j adds j to each varied seed")
     vary: list[Literal["init", "data", "shuffle", "noise"]] | None = Field(default=None, description=(
         "seeds that replicates vary: init (model.seed), data (dataset.seed), shuffle (shuffle_seed) for networks; "

@@ -13,6 +13,7 @@ import { applyLimits, createStore, decodeState, defaultState } from "./state.js"
 import { withCustom } from "./controls/formula.js";
 import { LessonsMenu, openLesson } from "./teach/lessons.js";
 import { loadPlotly } from "./plotly-loader.js";
+import { LIMITS } from "./limits.js";
 
 const config = JSON.parse(document.body.dataset.config || "{}");
 // one ES module per view, named by the server's view list (app/api/routes/pages.py VIEWS)
@@ -90,7 +91,7 @@ function sanitize(state, catalog, base) {
   const known = new Set(surfaces.get(state.surface).params.map((p) => p.name));
   for (const k of Object.keys(state.sp)) if (!known.has(k)) delete state.sp[k];
   const before = state.opt.length;
-  state.opt = state.opt.filter((o) => optimizers.has(o.name)).slice(0, config.limits?.max_optimizers ?? 12);
+  state.opt = state.opt.filter((o) => optimizers.has(o.name)).slice(0, LIMITS.max_optimizers);
   if (state.opt.length < before) notes.push("unknown optimizers were dropped");
   if (!state.opt.length) state.opt = structuredClone(base.opt);
   if (!catalog.schedules.some((s) => s.name === state.schedule.name)) state.schedule = { name: "constant" };

@@ -68,9 +68,6 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
 # the schema promises what validation refuses. schemathesis.toml allows the 422 for the CLI's
 # positive_data_acceptance check; this check is the finer one.
 SEMANTIC_422 = {"value_error", "formula_error"}
-# app/schemas/sweep.py's integers are plain strict ints, which refuse 500.0 (its
-# owner is to use app.schemas.params.Int); every other request integer takes it
-OTHERS_INT = ("/api/sweep",)
 
 
 def check_positive_422(case, response) -> None:
@@ -78,8 +75,7 @@ def check_positive_422(case, response) -> None:
     if response.status_code != 422 or meta is None or not meta.generation.mode.is_positive:
         return
     types = {err.get("type") for err in strict_json(response.content)["detail"]}
-    allowed = SEMANTIC_422 | ({"int_type"} if case.path.startswith(OTHERS_INT) else set())
-    assert types <= allowed, (case.path, case.body, response.content[:600])
+    assert types <= SEMANTIC_422, (case.path, case.body, response.content[:600])
 
 
 @schema.parametrize()

@@ -1,6 +1,8 @@
 // views/networks-config.js — the Networks view's settings: defaults, the effective config read from the
 // store (its URL-hash rows ndata, nmodel, nopt, … are null until the user changes them) and the
-// /api/network/train body built from it. Pure functions, no DOM.
+// /api/network/train body built from it. Pure functions (the server's limits are read once, limits.js).
+
+import { LIMITS } from "../limits.js";
 
 export const DEFAULTS = {
   data: { name: "moons", n: 200, seed: 0 }, // generator params missing here take the catalogue's defaults
@@ -22,8 +24,9 @@ export const PLANE_METHODS = [
   { name: "pca", label: "PCA of paths", title: "The top two principal directions of every recorded weight vector" },
 ];
 export const DECISION = { n: 41, snapshots: 12 };
-export const MAX_LAYERS = 4;
-export const MAX_WIDTH = 256;
+// the server's bounds (LOSSLAB_MAX_DEPTH, _HIDDEN_WIDTH, _PLANE_N): a link asking for more is clamped
+const MAX_LAYERS = LIMITS.max_depth;
+const MAX_WIDTH = LIMITS.max_hidden_width;
 
 /** "8x8", 16, "16, 16", "" or "linear" → [8, 8] / [16] / [16, 16] / [] (bad parts dropped, clamped). */
 export function parseHidden(text) {
@@ -66,7 +69,7 @@ export function effective(state, net, optimizers) {
   const p = { ...DEFAULTS.plane, ...(state.nplane || {}) };
   const plane = {
     method: PLANE_METHODS.some((x) => x.name === p.name) ? p.name : DEFAULTS.plane.name,
-    n: Math.min(101, Math.max(2, nonNegInt(p.n, DEFAULTS.plane.n))),
+    n: Math.min(LIMITS.max_plane_n, Math.max(2, nonNegInt(p.n, DEFAULTS.plane.n))),
     span: positive(p.span, 0),
     at: Math.min(opt.length - 1, Math.max(-1, Math.round(Number(p.at) || 0))),
     seed: nonNegInt(p.seed, 0),
