@@ -13,6 +13,7 @@ the bench call the blocking `client()`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -23,6 +24,14 @@ from app.errors import Busy
 log = logging.getLogger("losslab")
 START_WAIT = 1.0  # seconds a sweep request waits for a cluster being started before its 503
 RETRY_AFTER = 3  # seconds: a LocalCluster starts in ~2-5 s on 2 cores
+
+
+
+def _load_kernels() -> bool:
+    """On a worker: load the network's compiled layers (engine/nn/kernel.py) before the first task."""
+    from engine.nn.kernel import warm
+
+    return warm()
 
 
 class ClusterStarting(Busy):
@@ -78,7 +87,9 @@ class SweepCluster:
 
     def _warm(self) -> None:
         try:
-            self.client()
+            client = self.client()
+            with contextlib.suppress(Exception):  # a worker that cannot warm loads its kernels in its first task
+                client.run(_load_kernels)  # ~1.6 s of numba cache per worker, not in the first cells' tasks
             self.error = None
         except Exception as exc:  # reported by the next sweep's 503, retried by its next request
             self.error = f"{type(exc).__name__}: {exc}"

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from engine import compiled as switch  # the on/off flag (engine/compiled.py)
 from engine.surfaces.beale import Beale
 from engine.surfaces.himmelblau import Himmelblau
 from engine.surfaces.least_squares import LeastSquares
@@ -92,18 +93,16 @@ OPTIMIZERS: dict[str, OptimizerKernel] = {
 }
 
 
-_enabled = True  # the engine's default, standalone; the app sets it from Settings.kernels
 
 
 def set_enabled(flag: bool) -> None:
     """Turn the compiled fast path on or off for this process (numbers are the same either way)."""
-    global _enabled
-    _enabled = bool(flag)
+    switch.allow(flag)
     _COVERED.clear()
 
 
 def enabled() -> bool:
-    return _enabled and _compiled() is not None
+    return switch.allowed() and _compiled() is not None
 
 
 def warm() -> bool:
@@ -167,7 +166,7 @@ def _plan(problem, optimizer, n_rows: int, steps: int, probe: bool = True):
     surf = SURFACES.get(type(problem))
     kern = OPTIMIZERS.get(optimizer.name)
     if (surf is None or kern is None or optimizer.needs_hessian or optimizer.needs_closure or optimizer.aux
-            or not (enabled() if probe else _enabled)):
+            or not (enabled() if probe else switch.allowed())):
         return None
     try:
         sp = np.ascontiguousarray(np.array(surf.params(problem), dtype=float).reshape(-1))
@@ -199,7 +198,7 @@ def fast_runner(problem, optimizer, rows: np.ndarray, lrs: np.ndarray, xi: np.nd
 
 def ready() -> bool:
     """Whether the kernels are loaded (never loads them: callable on an event loop)."""
-    return _enabled and _compiled.cache_info().currsize > 0 and _compiled() is not None
+    return switch.allowed() and _compiled.cache_info().currsize > 0 and _compiled() is not None
 
 
 def _loadable() -> bool:
@@ -213,7 +212,7 @@ def covers(problem, optimizer) -> bool:
     """Whether a run of this pair from one start steps compiled (the cost model prices it so).
     Never waits for the kernels to load: until they are, the gradient probe is left out (it fails
     only for a kernel that would disagree with numpy, a bug the engine's tests catch)."""
-    if not (_enabled and _loadable()):
+    if not (switch.allowed() and _loadable()):
         return False
     loaded = ready()
     try:

@@ -24,9 +24,10 @@ layers. `forward` and `backward` without numba run the same order in numpy (slow
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
+
+from engine.compiled import allowed  # the app's switch (Settings.kernels); same numbers either way
 
 ACT_CODES = {"tanh": 0, "sigmoid": 1, "relu": 2}
 
@@ -49,7 +50,7 @@ if numba is not None:
 
 
 def _jit(fn):
-    if numba is None or os.environ.get("LOSSLAB_KERNELS") == "0":
+    if numba is None:
         return None
     try:
         return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
@@ -246,7 +247,7 @@ def forward(A: np.ndarray, W: np.ndarray, w0: int, b0: int, n_out: int, n_in: in
     AT = feature_major(A)
     W = np.ascontiguousarray(W, dtype=float)
     Z = np.empty((W.shape[0], n_out, AT.shape[2]))
-    if _forward_jit is not None:
+    if _forward_jit is not None and allowed():
         _forward_jit(AT, W, w0, b0, n_out, n_in, Z)
     else:  # the same order in numpy: k ascending, bias last
         Wl = W[:, w0:b0].reshape(-1, n_out, n_in)
@@ -282,7 +283,7 @@ def backward(D: np.ndarray, A: np.ndarray, Zp: np.ndarray | None, W: np.ndarray,
     B, N = DT.shape[0], DT.shape[2]
     Dp = np.empty((B, n_in, N)) if propagate else NO_ARRAY
     ZT = feature_major(Zp) if (propagate and activation == "relu") else NO_ARRAY
-    if _backward_jit is not None and G.flags.c_contiguous:
+    if _backward_jit is not None and allowed() and G.flags.c_contiguous:
         _backward_jit(DT, AT, ZT, W, w0, b0, n_out, n_in, ACT_CODES[activation], G, Dp, np.ones(N))
         return np.swapaxes(Dp, 1, 2) if propagate else None
     G[:, b0:b0 + n_out] = _dot_numpy(DT, np.ones(N))
@@ -305,7 +306,7 @@ def backward(D: np.ndarray, A: np.ndarray, Zp: np.ndarray | None, W: np.ndarray,
 def tanh(z: np.ndarray) -> np.ndarray:
     """tanh of every element (see `_tanh1`), a new array of z's shape and memory order."""
     z = np.asarray(z, dtype=float)
-    if _tanh_jit is None:
+    if _tanh_jit is None or not allowed():
         return _tanh_numpy(z)
     out = np.empty_like(z)  # keeps a transposed view's memory order
     flat_out = out.ravel(order="K")
@@ -313,3 +314,15 @@ def tanh(z: np.ndarray) -> np.ndarray:
         return _tanh_numpy(z)
     _tanh_jit(np.ascontiguousarray(z.ravel(order="K")), flat_out)
     return out
+
+
+def warm() -> bool:
+    """Load the compiled layers now (numba's on-disk cache, or a compile the first time) instead of in
+    the first training that needs them; whether they are on."""
+    if _forward_jit is None or not allowed():
+        return False
+    X = np.zeros((3, 2))
+    W = np.zeros((1, 9))
+    forward(X, W, 0, 6, 3, 2, with_tanh=True)
+    backward(np.ones((1, 3, 3)), X, None, W, 0, 6, 3, 2, "tanh", np.zeros((1, 9)), True)
+    return True

@@ -69,12 +69,12 @@ def test_default_app_keeps_the_contract_limits(client):
 
 def test_kernels_setting_is_handed_to_the_engine(monkeypatch):
     # LOSSLAB_KERNELS is a Settings field; the engine reads no environment and keeps its own default
-    from engine import kernels
+    from engine import compiled, kernels
 
-    monkeypatch.setattr(kernels, "_enabled", kernels._enabled)  # restored after the test
+    monkeypatch.setattr(compiled, "_allowed", compiled._allowed)  # restored after the test
     monkeypatch.setenv("LOSSLAB_KERNELS", "0")
     client = TestClient(create_app(Settings()))
-    assert kernels.enabled() is False
+    assert kernels.enabled() is False and compiled.allowed() is False  # the network's layers too
     numpy_path = client.post("/api/run", json={**RUN, "steps": 30}).json()["runs"][0]["loss"]
     kernels.set_enabled(True)
     assert client.post("/api/run", json={**RUN, "steps": 30}).json()["runs"][0]["loss"] == numpy_path  # same numbers
