@@ -250,9 +250,6 @@ def plan(body: SweepRequest, limits: Limits) -> Plan:
     if len(cells) > limits.max_sweep_cells:
         raise EngineInputError(["body", "axes"], (
             f"{len(cells)} cells; the limit max_sweep_cells is {limits.max_sweep_cells}"))
-    if count > limits.max_sweep_seeds:
-        raise EngineInputError(["body", "seeds", "count"], (
-            f"{count} seeds; the limit max_sweep_seeds is {limits.max_sweep_seeds}"))
     out = Plan(kind, axes, cells, count, list(vary))
     for c, (_, values) in enumerate(cells):
         request = cell_request(base, values)

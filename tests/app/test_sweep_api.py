@@ -43,6 +43,7 @@ def cluster_up(client):
     (sweep_with(axes=[{"path": "optimizers.2.lr", "values": [1.0]}]), ["body", "axes", 0, "path"], "index 2"),
     (sweep_with(axes=[{"path": "model.hidden.0", "values": [0]}]), ["body", "axes", 0], "greater than"),
     (sweep_with(seeds={"count": 2, "vary": ["noise"]}), ["body", "seeds", "vary"], "not seeds"),
+    (sweep_with(seeds={"count": 65}), ["body", "seeds", "count"], "LOSSLAB_MAX_SWEEP_SEEDS"),
     (sweep_with(axes=[{"path": "optimizers.0.lr", "range": {"min": 1, "max": 2, "n": 200}}]),
      ["body", "axes", 0, "range", "n"], "less than or equal"),
     (sweep_with(base={"kind": "network", "request": {**NET, "optimizers": [{"name": "gd"}, {"name": "adam"}]}}),
