@@ -27,12 +27,7 @@ UNBOUNDED = {"max_sweep_work": 10**30, "max_sweep_cells": 10**9}
 
 
 def _unbounded() -> Limits:
-    limits = Limits()
-    if hasattr(limits, "model_copy"):  # a pydantic settings model
-        return limits.model_copy(update=UNBOUNDED)
-    from dataclasses import replace
-
-    return replace(limits, **UNBOUNDED)
+    return Limits().model_copy(update=UNBOUNDED)
 
 
 def bar(done: int, total: int, seconds: float, width: int = 30) -> str:
