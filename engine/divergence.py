@@ -84,7 +84,22 @@ def surface_ceiling(surface: Any, start_loss: Any) -> np.ndarray | float:
 
 
 def view_range(surface: Any) -> tuple[float, float]:
-    """(f_low, f_high) of a surface: lowest listed minimum or grid value, highest grid value."""
+    """(f_low, f_high) of a surface: lowest listed minimum or grid value, highest grid value.
+    Kept on the surface object (it does not change once built; the app reuses one object per
+    surface reference, so a slider's runs skip the 17² grid)."""
+    memo = getattr(surface, "__dict__", None)
+    if memo is not None and _VIEW_RANGE in memo:
+        return memo[_VIEW_RANGE]
+    out = _view_range(surface)
+    if memo is not None:
+        memo[_VIEW_RANGE] = out
+    return out
+
+
+_VIEW_RANGE = "_divergence_view_range"
+
+
+def _view_range(surface: Any) -> tuple[float, float]:
     (xlo, xhi), (ylo, yhi) = surface.domain
     gx, gy = np.meshgrid(np.linspace(xlo, xhi, VIEW_GRID), np.linspace(ylo, yhi, VIEW_GRID))
     with np.errstate(all="ignore"):

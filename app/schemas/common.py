@@ -7,6 +7,8 @@ name, the allowed values. The engine objects built during validation are kept on
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -108,7 +110,7 @@ class SurfaceRefBase(Strict):
                 raise ValueError(f"surface 'custom' is not available in this build ({exc})") from exc
             check_domain(self._domain())
             return self
-        self._surface = surface_from_ref(self.name, self.params, self.expr, self._domain())
+        self._surface = registered_surface(self.name, self.params, self.expr, self._domain())
         return self
 
     def _domain(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
@@ -116,7 +118,7 @@ class SurfaceRefBase(Strict):
 
     @property
     def compiled(self) -> bool:
-        return self._surface is not None
+        return self.__pydantic_private__["_surface"] is not None
 
     def compile(self) -> Surface:
         """Build the surface (for a formula: parse, differentiate, compile; up to a second, so run
@@ -133,9 +135,50 @@ class SurfaceRefBase(Strict):
 
     @property
     def surface(self) -> Surface:
-        if self._surface is None:
+        # private attributes read from their dict: `self._surface` goes through pydantic's __getattr__
+        # (~2 µs; the engine objects are read dozens of times per /api/run)
+        surface = self.__pydantic_private__["_surface"]
+        if surface is None:
             return _PendingCustom(self)  # type: ignore[return-value]
-        return self._surface
+        return surface
+
+
+def registered_surface(name: str, params: dict[str, Any], expr: str | None,
+                       domain: tuple[tuple[float, float], tuple[float, float]] | None) -> Surface:
+    """The registered surface `name` with these params and domain: one object per distinct reference
+    (an LRU of 256), shared by requests. A surface does not change once built, and what the engine
+    derives from it (the divergence rule's view range, the theory block's eigenvalues) is kept on
+    the object, so a slider's requests on one surface skip that work."""
+    if expr is not None:  # refused by surface_from_ref (only 'custom' takes a formula)
+        return surface_from_ref(name, params, expr, domain)
+    key = (name, tuple(sorted((k, _exact(v)) for k, v in params.items())),
+           None if domain is None else tuple(tuple(_exact(v) for v in pair) for pair in domain))
+    try:
+        hash(key)
+    except TypeError:  # not a value the schemas let through: built as it is, not kept
+        return surface_from_ref(name, params, None, domain)
+    with _SURFACES_LOCK:
+        surface = _SURFACES.get(key)
+        if surface is not None:
+            _SURFACES.move_to_end(key)
+            return surface
+    surface = surface_from_ref(name, params, None, domain)
+    with _SURFACES_LOCK:
+        _SURFACES[key] = surface
+        while len(_SURFACES) > 256:
+            _SURFACES.popitem(last=False)
+    return surface
+
+
+def _exact(value: Any) -> Any:
+    """A number as a key that tells apart what == does not (0.0 and -0.0 build different matrices)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return (type(value).__name__, value)
+    return float(value).hex()
+
+
+_SURFACES: OrderedDict[tuple, Surface] = OrderedDict()
+_SURFACES_LOCK = threading.Lock()
 
 
 class _PendingCustom:
@@ -179,8 +222,9 @@ class _OptimizerSpecBase(Strict):
 
     @property
     def optimizer(self) -> Optimizer:
-        assert self._optimizer is not None
-        return self._optimizer
+        optimizer = self.__pydantic_private__["_optimizer"]  # a dict read (see SurfaceRefBase.surface)
+        assert optimizer is not None
+        return optimizer
 
     def describe(self) -> dict[str, Any]:
         """{name, label, every effective hyperparameter}: what a run reports back."""
@@ -213,8 +257,9 @@ class _ScheduleSpecBase(Strict):
 
     @property
     def schedule(self) -> Schedule:
-        assert self._schedule is not None
-        return self._schedule
+        schedule = self.__pydantic_private__["_schedule"]  # a dict read (see SurfaceRefBase.surface)
+        assert schedule is not None
+        return schedule
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, **self.schedule.params}
