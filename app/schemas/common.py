@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -143,42 +144,62 @@ class SurfaceRefBase(Strict):
         return surface
 
 
-def registered_surface(name: str, params: dict[str, Any], expr: str | None,
-                       domain: tuple[tuple[float, float], tuple[float, float]] | None) -> Surface:
-    """The registered surface `name` with these params and domain: one object per distinct reference
-    (an LRU of 256), shared by requests. A surface does not change once built, and what the engine
-    derives from it (the divergence rule's view range, the theory block's eigenvalues) is kept on
-    the object, so a slider's requests on one surface skip that work."""
-    if expr is not None:  # refused by surface_from_ref (only 'custom' takes a formula)
-        return surface_from_ref(name, params, expr, domain)
-    key = (name, tuple(sorted((k, _exact(v)) for k, v in params.items())),
-           None if domain is None else tuple(tuple(_exact(v) for v in pair) for pair in domain))
-    try:
-        hash(key)
-    except TypeError:  # not a value the schemas let through: built as it is, not kept
-        return surface_from_ref(name, params, None, domain)
-    with _SURFACES_LOCK:
-        surface = _SURFACES.get(key)
-        if surface is not None:
-            _SURFACES.move_to_end(key)
-            return surface
-    surface = surface_from_ref(name, params, None, domain)
-    with _SURFACES_LOCK:
-        _SURFACES[key] = surface
-        while len(_SURFACES) > 256:
-            _SURFACES.popitem(last=False)
-    return surface
+class _Shared:
+    """One engine object per distinct request value, shared by requests (an LRU of `size`).
+
+    Surfaces and optimizers do not change once built (optimizers are pure functions and their
+    hyperparameters; a surface's derived values are kept on it: the divergence rule's view range,
+    the theory block's eigenvalues), so a slider's requests skip building them and that work."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: tuple, build: Callable[[], Any]) -> Any:
+        try:
+            hash(key)
+        except TypeError:  # not a value the schemas let through: built as it is, not kept
+            return build()
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        value = build()  # may raise (a 422): nothing is kept
+        with self.lock:
+            self.data[key] = value
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+        return value
 
 
 def _exact(value: Any) -> Any:
-    """A number as a key that tells apart what == does not (0.0 and -0.0 build different matrices)."""
+    """A value as a key that tells apart what == does not (0.0 and -0.0 build different matrices,
+    and 1 == 1.0 == True)."""
+    if isinstance(value, (tuple, list)):
+        return tuple(_exact(v) for v in value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return (type(value).__name__, value)
     return float(value).hex()
 
 
-_SURFACES: OrderedDict[tuple, Surface] = OrderedDict()
-_SURFACES_LOCK = threading.Lock()
+def _exact_items(values: dict[str, Any]) -> tuple:
+    return tuple(sorted((k, _exact(v)) for k, v in values.items()))
+
+
+_SURFACES, _OPTIMIZERS = _Shared(), _Shared()
+
+
+def registered_surface(name: str, params: dict[str, Any], expr: str | None,
+                       domain: tuple[tuple[float, float], tuple[float, float]] | None) -> Surface:
+    """The registered surface `name` with these params and domain, one object per distinct reference."""
+    if expr is not None:  # refused by surface_from_ref (only 'custom' takes a formula)
+        return surface_from_ref(name, params, expr, domain)
+    key = (name, _exact_items(params), None if domain is None else _exact(domain))
+    return _SURFACES.get(key, lambda: surface_from_ref(name, params, None, domain))
+
+
+def shared_optimizer(name: str, hparams: dict[str, Any]) -> Optimizer:
+    """`make_optimizer(name, hparams)`, one object per distinct spec (its checks run once)."""
+    return _OPTIMIZERS.get((name, _exact_items(hparams)), lambda: make_optimizer(name, hparams))
 
 
 class _PendingCustom:
@@ -217,7 +238,7 @@ class _OptimizerSpecBase(Strict):
         for key, value in given.items():
             if isinstance(value, list):
                 given[key] = tuple(value)
-        self._optimizer = make_optimizer(self.name, given)
+        self._optimizer = shared_optimizer(self.name, given)
         return self
 
     @property
