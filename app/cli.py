@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     limit_malloc_arenas()
-    uvicorn.run("app.main:app", host=args.host, port=args.port, reload=args.reload)
+    # httptools (a dependency): the C parser; uvicorn's "auto" would fall back to h11 without a word
+    uvicorn.run("app.main:app", host=args.host, port=args.port, reload=args.reload, http="httptools")
 
 
 if __name__ == "__main__":
