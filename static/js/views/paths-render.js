@@ -8,7 +8,7 @@ import { arrowLengths, axesSegments, contourFigure, indexAt, liveScene, nowTrace
 import { LiveLayer } from "../plots/live.js";
 import { StartPointer } from "./paths-pointer.js";
 import { distTargets, lossOffset, seriesFigure, seriesFor, valueAt } from "../plots/series.js";
-import { hasWebGL, keepSurfaceMesh, surfaceFigure } from "../plots/surface3d.js";
+import { COARSE_MESH_N, hasWebGL, keepSurfaceMesh, surfaceFigure } from "../plots/surface3d.js";
 import { renderTheory } from "../theory.js";
 import { plotlyReady } from "../plotly-loader.js";
 
@@ -145,11 +145,11 @@ export class Renderer {
     const st = this.view.store.get();
     const titleKey = `${s.surfaceKey}|${JSON.stringify(st.sp)}`;
     if (titleKey !== this.titleKey) { this.titleKey = titleKey; this.title(s.info, st); }
-    if (this.dirty.main || this.dirty.side) this.syncSoon();
+    if (this.dirty.main || this.dirty.side || this.coarse3d) this.syncSoon();
   }
 
-  /** The full Plotly figure (contour, and 3D when shown). */
-  drawMain(s) {
+  /** The full Plotly figure (contour, and 3D when shown); `settled`: drawn by the sync (the input paused). */
+  drawMain(s, settled = false) {
     this.setMode(s.plot);
     if (s.plot !== "3d" || !this.drawnContour) {
       const fig = contourFigure(s);
@@ -161,7 +161,7 @@ export class Renderer {
         (window.requestIdleCallback || setTimeout)(() => this.live.warm(surf));
       }
     }
-    if (s.plot !== "2d") this.draw3d(s);
+    if (s.plot !== "2d") this.draw3d(s, settled); else this.coarse3d = false;
     this.live.clear();
     this.liveContent = undefined;
     this.drawnShape = s.shape; this.drawnContent = s.content; this.drawnSurface = s.surfaceKey;
@@ -199,7 +199,8 @@ export class Renderer {
       const s = this.sceneState();
       if (s) {
         this.last = s;
-        if (this.dirty.main || s.shape !== this.drawnShape || s.content !== this.drawnContent) this.drawMain(s);
+        if (this.dirty.main || s.shape !== this.drawnShape || s.content !== this.drawnContent) this.drawMain(s, true);
+        else if (this.coarse3d) this.draw3d(s, true); // sharpen the 3D mesh
         if (this.dirty.side || s.content !== this.sideContent || s.shape !== this.sideShape) steps = this.sideSteps(s);
       }
     } catch (err) { this.view.ctx.ui.error(err); }
@@ -223,14 +224,25 @@ export class Renderer {
     d.runKey = run?.key ?? null; d.done = !!run?.done; d.surfaceKey = this.view.scene.surfaceKey;
   }
 
-  draw3d(s) {
+  /**
+   * The 3D figure. A new surface is first built from every other grid vertex (about a quarter of the work of
+   * Plotly's mesh and contour-line build, 60-250 ms at 121² in software GL), so it follows κ, θ, ... at once;
+   * the sync sharpens it to the full grid once the input pauses. Path-only changes keep the mesh (keepSurfaceMesh).
+   */
+  draw3d(s, settled = false) {
     if (!hasWebGL()) {
       this.el.s3d.replaceChildren(h("p", { class: "no-webgl" }, "3D needs WebGL, which this browser does not offer."));
       return;
     }
-    const fig = surfaceFigure(s);
+    const built = !!this.el.s3d._fullLayout?.scene?._scene; // the first build goes straight to the full grid
+    const coarse = !settled && built && s.grid.x.length > COARSE_MESH_N && (s.surfaceKey !== this.surface3d || this.coarse3d);
+    // WebGL at the screen's pixel ratio (Plotly's default renders at 2×: four times the pixels to fill in software GL)
+    const pixelRatio = Math.max(1, window.devicePixelRatio || 1);
+    const fig = surfaceFigure(s, { coarse });
     this.levels3d = fig.levels;
-    plotly().react(this.el.s3d, fig.data, fig.layout, CONFIG);
+    this.surface3d = s.surfaceKey;
+    this.coarse3d = fig.coarse;
+    plotly().react(this.el.s3d, fig.data, fig.layout, { ...CONFIG, plotGlPixelRatio: pixelRatio });
     keepSurfaceMesh(this.el.s3d); // a path-only change then leaves the surface mesh alone (plots/surface3d.js)
   }
 
