@@ -37,7 +37,9 @@ export class Renderer {
     // the contour's frame depends on the div's size (equal axis scales): redraw when it changes
     let last = "";
     new ResizeObserver(() => {
-      const key = `${this.el.contour.clientWidth}x${this.el.contour.clientHeight}`;
+      // read here, where layout is fresh: sceneState() reading it in every frame forced a layout (drags: ~2 ms each)
+      this.size = { w: this.el.contour.clientWidth, h: this.el.contour.clientHeight };
+      const key = `${this.size.w}x${this.size.h}`;
       if (key !== last) { last = key; this.schedule(); }
     }).observe(this.el.contour);
   }
@@ -95,7 +97,7 @@ export class Renderer {
     const revision = `${sc.info.name}|${JSON.stringify(sc.info.domain)}`;
     const pointOk = sc.point && sc.pointKey?.startsWith(sc.surfaceKey);
     const startF = pointOk ? sc.point.f : null;
-    const size = { w: this.el.contour.clientWidth, h: this.el.contour.clientHeight };
+    const size = this.size || { w: this.el.contour.clientWidth, h: this.el.contour.clientHeight };
     const stepping = !!v.teach?.active;
     return { grid: sc.grid, zT: sc.zT, levels, info: sc.info, run, surfaceKey: sc.surfaceKey, point: sc.point,
       pointKey: sc.pointKey, start: st.start, startF, names, colors, t, tmax, revision, log, showscale: st.plot !== "split",

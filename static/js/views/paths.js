@@ -19,6 +19,7 @@ import { LessonCard } from "../teach/card.js";
 const GRID_N = 121;
 const GRID_DRAG_N = 61; // while κ, θ, ... are dragged: a quarter of the grid to send, parse and transform
 const DRAG_GAP_MS = 300; // surface changes closer than this are a drag
+const REFINE_PAUSE_MS = 120; // a surface drawn coarse gets its full grid once the drag pauses this long
 const PROGRESSIVE_MS = 150; // a run still streaming after this long is drawn as it arrives
 const WHOLE_RUN_POINTS = 20000; // steps × optimizers up to this come whole from POST /api/run
 const HOLD_MS = 1000; // a whole request younger than this is answered and drawn, not cancelled by a newer one
@@ -96,6 +97,7 @@ class PathsView {
       this.dragging = now - (this.surfaceAt ?? -Infinity) < DRAG_GAP_MS;
       this.surfaceAt = now;
       this.aborts.refine?.abort();
+      this.cancelRefine();
       this.want.surface = sk;
       if (viaScene && !whole) this.fetchSurface(body, sk, pk);
     }
@@ -182,7 +184,24 @@ class PathsView {
     if (pointKey === this.want.point) this.setPoint(res.point, pointKey, start);
   }
 
-  /** The full grid for a surface first shown coarse (dragged), once it is still the wanted one. */
+  /**
+   * The full grid for a surface first shown coarse (dragged), once the drag pauses: a refinement per step would
+   * cost the server a full grid and the page a 121² parse and redraw between the drag's own frames. Busy meanwhile.
+   */
+  refineSoon(ref, key) {
+    this.cancelRefine();
+    const token = this.track();
+    this.refineWait = { token, timer: setTimeout(() => { this.cancelRefine(); this.refine(ref, key); this.updateHooks(); }, REFINE_PAUSE_MS) };
+  }
+
+  cancelRefine() {
+    if (!this.refineWait) return;
+    clearTimeout(this.refineWait.timer);
+    this.pending.delete(this.refineWait.token);
+    this.refineWait = null;
+  }
+
+  /** The full grid for a surface shown coarse, if it is still the wanted one. */
   refine(ref, key) {
     if (key !== this.want.surface) return;
     this.exclusive("refine", async (signal) => {
@@ -226,7 +245,7 @@ class PathsView {
           const res = await postJSON("/api/scene", { ...body, grid_n: coarse ? GRID_DRAG_N : GRID_N }, { signal });
           this.gotScene(res, surfaceKey, surfaceKey + JSON.stringify(body.start), seq, body.start);
           run = tag(runFromResponse(res.run));
-          if (coarse) this.refine(body.surface, surfaceKey);
+          if (coarse) this.refineSoon(body.surface, surfaceKey);
         }
         this.frames.run(run);
       } else {
