@@ -109,6 +109,35 @@ function plotFrame(size, domain, margin, withBar) {
   return { x: [left / pw, (left + w) / pw], colorbarX: (left + w) / pw + 4 / pw };
 }
 
+const MARGIN = { l: 36, r: 4, t: 6, b: 26 };
+
+/**
+ * The plot area and axes of contourFigure(s) before Plotly has drawn it, as Plotly will lay them out: the
+ * margins (widened in presentation mode by display.js), plotFrame's x domain, then equal scales: the axis with
+ * room to spare shrinks about its middle (constrain: "domain"). Returns {xa, ya} with Plotly's axis fields
+ * the live canvas uses (_offset, _length, l2p, p2l), or null when the div has no size yet.
+ */
+export function contourAxes(s) {
+  const domain = s.info.domain;
+  const layout = { margin: { ...MARGIN } };
+  window.__losslabDisplay?.themeFigure(null, layout);
+  const m = layout.margin;
+  const frame = plotFrame(s.size, domain, m, s.showscale !== false);
+  if (!frame) return null;
+  const pw = s.size.w - m.l - m.r; const ph = s.size.h - m.t - m.b;
+  const dx = domain.x[1] - domain.x[0]; const dy = domain.y[1] - domain.y[0];
+  let x0 = m.l + frame.x[0] * pw; let w = (frame.x[1] - frame.x[0]) * pw;
+  let y0 = m.t; let h = ph;
+  const k = Math.min(w / dx, h / dy);
+  if (w > k * dx) { x0 += (w - k * dx) / 2; w = k * dx; }
+  if (h > k * dy) { y0 += (h - k * dy) / 2; h = k * dy; }
+  const xl = domain.x[0]; const yt = domain.y[1];
+  return {
+    xa: { _offset: x0, _length: w, l2p: (v) => ((v - xl) * w) / dx, p2l: (p) => xl + (p * dx) / w },
+    ya: { _offset: y0, _length: h, l2p: (v) => ((yt - v) * h) / dy, p2l: (p) => yt - (p * dy) / h },
+  };
+}
+
 /** "diverged at step k" beside each ✕, nudged toward the middle of the plot so it stays readable. */
 function divergedLabels(d, domain) {
   const cx = (domain.x[0] + domain.x[1]) / 2; const cy = (domain.y[0] + domain.y[1]) / 2;
@@ -118,6 +147,34 @@ function divergedLabels(d, domain) {
     font: { family: FONT_FAMILY, size: 11.5, color: d.color[i] }, bgcolor: "rgba(255,255,255,0.92)",
     bordercolor: d.color[i], borderwidth: 1, borderpad: 3,
   }));
+}
+
+/**
+ * A dot (⌀ 4.5 px, the path's colour) at every iterate of a path trace with meta ITERATES: an SVG marker on
+ * the vertices of the trace's one line element, so the browser paints them, instead of Plotly's markers
+ * (one SVG node per point: 4 × 201 of them cost ~50 ms of every draw of the figure). Call after each draw
+ * (plotly_afterplot): the marker definition lives in the figure's own <defs>, so PNG exports keep the dots.
+ */
+export const ITERATES = "iterates";
+export function markIterates(gd) {
+  const defs = gd.querySelector("svg.main-svg defs");
+  if (!defs) return;
+  const id = `${gd.id}-iterate`;
+  if (!defs.querySelector(`#${id}`)) {
+    const ns = "http://www.w3.org/2000/svg";
+    const m = document.createElementNS(ns, "marker");
+    for (const [k, v] of [["id", id], ["markerUnits", "userSpaceOnUse"], ["markerWidth", 5], ["markerHeight", 5],
+      ["refX", 2.5], ["refY", 2.5], ["overflow", "visible"]]) m.setAttribute(k, v);
+    const c = document.createElementNS(ns, "circle");
+    for (const [k, v] of [["cx", 2.5], ["cy", 2.5], ["r", 2.25], ["fill", "context-stroke"]]) c.setAttribute(k, v);
+    m.append(c);
+    defs.append(m);
+  }
+  for (const tr of gd._fullData || []) {
+    if (tr.type !== "scatter" || !String(tr.uid).startsWith("path-")) continue;
+    const url = tr.meta === ITERATES ? `url(#${id})` : "";
+    for (const el of gd.querySelectorAll(`.trace${tr.uid} path.js-line`)) if (el.style.marker !== url) el.style.marker = url;
+  }
 }
 
 /** Index of each run's marker at time t (clamped to what the run has). */
@@ -183,10 +240,11 @@ export function contourFigure(s) {
     const markers = r.path.length <= 600;
     const xy = drawnPath(r, domain);
     data.push({
-      type: "scatter", mode: markers ? "lines+markers" : "lines", uid: `path-${i}`, name: names[i],
+      // the iterates' dots are SVG markers on the line itself (markIterates), not Plotly markers: see ITERATES
+      type: "scatter", mode: "lines", uid: `path-${i}`, name: names[i], meta: markers ? ITERATES : null,
       opacity: focus === null ? 1 : 0.32, // step-through: every path dims; the overlay redraws the stepped one up to t
       x: xy.map((p) => p[0]), y: xy.map((p) => p[1]),
-      line: { color: colors[i], width: 2 }, marker: { color: colors[i], size: 4.5, line: { width: 0 } },
+      line: { color: colors[i], width: 2, simplify: !markers }, // every iterate stays a vertex of the line
       hovertemplate: `<b>${names[i]}</b><br>t = %{pointNumber}<br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
       hoverlabel: { bgcolor: "#fff", bordercolor: colors[i] },
     });
@@ -234,7 +292,7 @@ export function contourFigure(s) {
     range, title: { text: "" }, zeroline: false, showgrid: false, ticks: "outside", ticklen: 4,
     tickcolor: "#c9ced8", showline: true, linecolor: "#c9ced8", mirror: true, constrain: "domain", automargin: false,
   });
-  const margin = { l: 36, r: 4, t: 6, b: 26 };
+  const margin = { ...MARGIN };
   const frame = plotFrame(s.size, domain, margin, s.showscale !== false);
   if (frame) data[0].colorbar.x = frame.colorbarX;
   const layout = {

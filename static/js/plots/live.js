@@ -23,18 +23,19 @@ export class LiveLayer {
     c.setAttribute("aria-hidden", "true");
     c.dataset.testid = "live-layer";
     Object.assign(c.style, { position: "absolute", pointerEvents: "none", left: "0", top: "0", display: "none" });
-    const parent = gd.parentElement;
-    if (getComputedStyle(parent).position === "static") parent.style.position = "relative";
-    parent.append(c);
+    gd.parentElement.append(c); // positioned in the parent (.plots is position: relative, static/css/app.css)
     this.canvas = c;
     this.active = false;
     this.hiddenEls = [];
   }
 
-  /** The plot area in the parent's pixels and the axes mapping data → pixels (null before Plotly drew). */
-  area() {
+  /**
+   * The plot area in the parent's pixels and the axes mapping data → pixels: Plotly's, or `axes` ({xa, ya}
+   * laid out like Plotly's, plots/contour.js contourAxes) before Plotly has drawn; null if neither.
+   */
+  area(axes) {
     const fl = this.gd._fullLayout;
-    const xa = fl?.xaxis; const ya = fl?.yaxis;
+    const xa = axes?.xa || fl?.xaxis; const ya = axes?.ya || fl?.yaxis;
     if (!xa?._length || !ya?._length || this.gd.hidden) return null;
     return { xa, ya, left: this.gd.offsetLeft + xa._offset, top: this.gd.offsetTop + ya._offset, w: xa._length, h: ya._length };
   }
@@ -42,9 +43,10 @@ export class LiveLayer {
   /**
    * Draw `s` = {paths: [{xy: [[x, y], ...], color, markers}], start, diverged: [{x, y, color}], now: [{x, y, color}] | null,
    * eig: [{from, to, color, label, at}] | null (start arrows when the start moved), keepEig: bool}.
+   * `axes`: the frame to draw in before Plotly has drawn the figure (the page's first frame).
    */
-  draw(s) {
-    const a = this.area();
+  draw(s, axes = null) {
+    const a = this.area(axes);
     if (!a) return false;
     const c = this.canvas; const dpr = window.devicePixelRatio || 1;
     const W = Math.round(a.w * dpr); const H = Math.round(a.h * dpr);
@@ -147,19 +149,6 @@ export class LiveLayer {
     ctx.fillStyle = tc("#faf7f0");
     ctx.fillRect(0, 0, a.w, a.h);
     ctx.drawImage(this.raster, 0, 0, a.w, a.h);
-  }
-
-  /**
-   * Run the rasterizer a few times on a small patch of `surf` (off screen), so the JIT has compiled it before
-   * the first κ drag: cold, the first full-size raster takes ~100 ms instead of ~10.
-   */
-  warm(surf) {
-    const a = this.area();
-    if (!a || this.warmed) return;
-    this.warmed = true;
-    const scratch = new OffscreenCanvasOr(32, 32).getContext("2d");
-    for (let k = 0; k < 12; k++) this.drawSurface(scratch, { ...a, w: 32, h: 32 }, surf);
-    this.raster = null; // the next real draw sizes it for the plot
   }
 
   /** Minima (★) and saddles (✕) of a surface the Plotly figure does not show yet, in Plotly's symbols. */

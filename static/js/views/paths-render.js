@@ -4,7 +4,7 @@
 import { $, fmt, h } from "../dom.js";
 import { colorOf, displayNames } from "../controls/optimizers.js";
 import { CONFIG, levelTransform, plotly, timeShape, traceIndex } from "../plots/common.js";
-import { arrowLengths, axesSegments, contourFigure, indexAt, liveScene, nowTrace } from "../plots/contour.js";
+import { arrowLengths, axesSegments, contourAxes, contourFigure, indexAt, liveScene, markIterates, nowTrace } from "../plots/contour.js";
 import { LiveLayer } from "../plots/live.js";
 import { StartPointer } from "./paths-pointer.js";
 import { distTargets, lossOffset, seriesFigure, seriesFor, valueAt } from "../plots/series.js";
@@ -47,11 +47,12 @@ export class Renderer {
   /** Draw at the next frame (many calls per frame coalesce into one). */
   schedule() {
     if (this.raf) return;
-    if (!window.Plotly) { plotlyReady.then(() => this.schedule()); return; } // first load: main.js loads it after the controls
     this.raf = requestAnimationFrame(() => {
       this.raf = null;
-      try { this.frame(); } catch (err) { this.view.ctx.ui.error(err); }
-      this.view.rendered();
+      const early = !window.Plotly; // first load: main.js loads Plotly after the first paint; the canvas draws meanwhile
+      try { if (early) this.preview(); else this.frame(); } catch (err) { this.view.ctx.ui.error(err); }
+      if (!early) this.view.rendered();
+      else if (!this.waiting) this.waiting = plotlyReady.then(() => this.schedule());
       const later = this.later;
       this.later = [];
       // a task queued from a frame runs after that frame is painted
@@ -110,6 +111,37 @@ export class Renderer {
   }
 
   /**
+   * The first frame, before Plotly has loaded: the live canvas draws the surface's bands, the paths, the
+   * stationary points and the start in the frame Plotly will lay out (contourAxes), and the legend and title
+   * fill in, so the scene is on screen at first paint; Plotly's figure replaces the canvas when it has loaded.
+   */
+  preview() {
+    const s = this.sceneState();
+    if (!s) return;
+    this.chrome(s);
+    const key = `${s.content}|${s.shape}`;
+    if (key === this.previewKey) return;
+    this.previewKey = key;
+    if (s.run?.done) this.theory(s);
+    const axes = s.plot !== "3d" && !s.stepping ? contourAxes(s) : null;
+    if (axes) this.live.draw(liveScene(s, { keepEig: false, surface: true }), axes);
+  }
+
+  theory(s) {
+    const v = this.view;
+    renderTheory(this.el.theory, { run: s.run, names: s.names, colors: s.colors, start: v.scene.point, onOptimal: () => v.useOptimal() });
+  }
+
+  /** The legend and the title, only when they change (a DOM rebuild costs a layout in every frame). */
+  chrome(s) {
+    const legendKey = `${s.surfaceKey}|${s.run?.seq}|${s.run?.runs.map((r) => `${r.status}:${r.path.length}`)}|${s.names}|${s.colors}`;
+    if (legendKey !== this.legendKey) { this.legendKey = legendKey; this.legend(s.run, s.names, s.colors); }
+    const st = this.view.store.get();
+    const titleKey = `${s.surfaceKey}|${JSON.stringify(st.sp)}`;
+    if (titleKey !== this.titleKey) { this.titleKey = titleKey; this.title(s.info, st); }
+  }
+
+  /**
    * One frame. A change of surface, levels, optimizers, plot mode or size redraws the Plotly figure; a new
    * run or start only redraws the live canvas (plots/live.js), and the figure, side charts and theory
    * catch up once the input pauses (SYNC_MS). hooks.drawn counts the draws of new paths (bench/latency.py).
@@ -141,12 +173,7 @@ export class Renderer {
       this.markDrawn(s.run, false, began);
     }
     if (s.content !== this.sideContent || s.shape !== this.sideShape) this.dirty.side = true;
-    // the legend and the title only when they change (a DOM rebuild costs a layout in every frame)
-    const legendKey = `${s.surfaceKey}|${s.run?.seq}|${s.run?.runs.map((r) => `${r.status}:${r.path.length}`)}|${s.names}|${s.colors}`;
-    if (legendKey !== this.legendKey) { this.legendKey = legendKey; this.legend(s.run, s.names, s.colors); }
-    const st = this.view.store.get();
-    const titleKey = `${s.surfaceKey}|${JSON.stringify(st.sp)}`;
-    if (titleKey !== this.titleKey) { this.titleKey = titleKey; this.title(s.info, st); }
+    this.chrome(s);
     if (this.dirty.main || this.dirty.side || this.coarse3d) this.syncSoon();
   }
 
@@ -156,12 +183,9 @@ export class Renderer {
     if (s.plot !== "3d" || !this.drawnContour) {
       const fig = contourFigure(s);
       plotly().react(this.el.contour, fig.data, fig.layout, CONFIG);
+      markIterates(this.el.contour); // before this frame paints (later redraws: plotly_afterplot)
       this.drawnContour = true;
       this.attach();
-      if (!this.live.warmed) {
-        const surf = { grid: s.grid, zT: s.zT, levels: s.levels };
-        (window.requestIdleCallback || setTimeout)(() => this.live.warm(surf));
-      }
     }
     if (s.plot !== "2d") this.draw3d(s, settled); else this.coarse3d = false;
     this.live.clear();
@@ -173,15 +197,12 @@ export class Renderer {
 
   /** The three step charts and the theory panel, one task each (short tasks keep the page answering input). */
   sideSteps(s) {
-    const v = this.view;
     const chart = (c) => () => {
       const fig = seriesFigure(c.kind, { run: s.run, info: s.info, names: s.names, colors: s.colors, t: s.t,
         revision: `${s.revision}|${s.run?.steps}` });
       plotly().react(c.gd, fig.data, fig.layout, { ...CONFIG, displayModeBar: false });
     };
-    const theory = () => renderTheory(this.el.theory, { run: s.run, names: s.names, colors: s.colors, start: v.scene.point,
-      onOptimal: () => v.useOptimal() });
-    return [theory, ...this.charts.map(chart), () => { this.sideContent = s.content; this.sideShape = s.shape; this.dirty.side = false; }];
+    return [() => this.theory(s), ...this.charts.map(chart), () => { this.sideContent = s.content; this.sideShape = s.shape; this.dirty.side = false; }];
   }
 
   /** Bring the figure and the side charts up to date SYNC_MS after the last change (restarted by each change). */
@@ -263,6 +284,7 @@ export class Renderer {
     const gd = this.el.contour;
     if (this.attached) return;
     this.attached = true;
+    gd.on("plotly_afterplot", () => markIterates(gd)); // a zoom, a theme switch, a restyle: the dots again
     // a zoom or pan moves the axes under the live canvas: draw it again
     gd.on("plotly_relayout", () => { if (this.live.active) { this.liveContent = null; this.schedule(); } });
     // step-through mode: a click focuses the plot for the arrow keys (StartPointer.click ignores it)
