@@ -259,6 +259,8 @@ const OffscreenCanvasOr = typeof OffscreenCanvas === "function" ? OffscreenCanva
 
 /** zT (rows of numbers or null) as one Float64Array, NaN for null; cached per zT array. */
 const flatCache = new WeakMap();
+/** The flat array of `zT` when its maker has it already (paths-render.js levels). */
+export const rememberFlat = (zT, flat) => flatCache.set(zT, flat);
 function flatGrid(zT, nx, ny) {
   let z = flatCache.get(zT);
   if (z) return z;

@@ -5,7 +5,7 @@ import { $, fmt, h } from "../dom.js";
 import { colorOf, displayNames } from "../controls/optimizers.js";
 import { CONFIG, levelTransform, plotly, timeShape, traceIndex } from "../plots/common.js";
 import { arrowLengths, axesSegments, contourAxes, contourFigure, indexAt, liveScene, markIterates, nowTrace } from "../plots/contour.js";
-import { LiveLayer } from "../plots/live.js";
+import { LiveLayer, rememberFlat } from "../plots/live.js";
 import { StartPointer } from "./paths-pointer.js";
 import { distTargets, lossOffset, seriesFigure, seriesFor, valueAt } from "../plots/series.js";
 import { COARSE_MESH_N, hasWebGL, keepSurfaceMesh, surfaceFigure } from "../plots/surface3d.js";
@@ -68,7 +68,19 @@ export class Renderer {
     const key = `${sc.surfaceKey}|${sc.grid.x.length}|${log}`;
     if (sc.zKey !== key) {
       const lv = levelTransform(sc.grid.zmin ?? 0, sc.grid.zmax ?? 1, log);
-      sc.zT = sc.grid.z.map((row) => row.map((v) => (v === null ? null : lv.fwd(v))));
+      // one plain pass (it runs cold on the first load): Plotly's rows, and the live canvas's flat array
+      const z = sc.grid.z; const ny = z.length; const nx = ny ? z[0].length : 0;
+      const flat = new Float64Array(nx * ny); const zT = new Array(ny); const fwd = lv.fwd;
+      for (let r = 0; r < ny; r++) {
+        const row = z[r]; const out = new Array(nx);
+        for (let c = 0; c < nx; c++) {
+          const v = row[c] === null ? null : fwd(row[c]);
+          out[c] = v; flat[r * nx + c] = v === null ? NaN : v;
+        }
+        zT[r] = out;
+      }
+      rememberFlat(zT, flat);
+      sc.zT = zT;
       sc.levels = lv;
       sc.zKey = key;
     }
@@ -118,13 +130,13 @@ export class Renderer {
   preview() {
     const s = this.sceneState();
     if (!s) return;
-    this.chrome(s);
     const key = `${s.content}|${s.shape}`;
     if (key === this.previewKey) return;
     this.previewKey = key;
-    if (s.run?.done) this.theory(s);
     const axes = s.plot !== "3d" && !s.stepping ? contourAxes(s) : null;
     if (axes) this.live.draw(liveScene(s, { keepEig: false, surface: true }), axes);
+    // the legend, title and theory panel in a task of their own: short tasks keep the page answering input
+    this.later.push(() => { this.chrome(s); if (s.run?.done) this.theory(s); });
   }
 
   theory(s) {
