@@ -1,8 +1,11 @@
-"""First load and the 3D view (issue 20): the controls paint before Plotly is even requested, nothing shifts
-while the page fills in, and a path-only change in 3D leaves the surface mesh alone. Behaviour only:
+"""First load and the 3D view (issue 20): the controls paint before Plotly is even requested, the live canvas
+draws the first frame (surface, paths, start) before Plotly has loaded, in the frame Plotly then lays out,
+nothing shifts while the page fills in, and a path-only change in 3D leaves the surface mesh alone. Behaviour only:
 the timings are in bench/lighthouse.py and bench/latency.py."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.e2e.conftest import settle
 
@@ -87,3 +90,44 @@ def test_3d_path_change_keeps_the_surface_mesh_and_a_new_surface_rebuilds_it(tab
     tab.settle(v)
     assert page.evaluate(SPY) >= 1  # κ changes the surface: its mesh is rebuilt
     tab.assert_clean()
+
+
+CANVAS = "() => document.querySelector('[data-testid=live-layer]')"
+EARLY = """() => {
+  const c = document.querySelector('[data-testid=live-layer]');
+  const ctx = c.getContext('2d');
+  const px = ctx.getImageData(0, 0, c.width, c.height).data;
+  let inked = 0;
+  for (let i = 3; i < px.length; i += 4) if (px[i]) inked += 1;
+  // the default start (−4, 2) on the domain [−5, 5]²: the centre of its white marker
+  const [x, y] = window.__losslab.state.start;
+  const at = ctx.getImageData(Math.round(((x + 5) / 10) * c.width), Math.round(((5 - y) / 10) * c.height), 1, 1).data;
+  return { plotly: typeof window.Plotly, shown: c.style.display,
+    box: [c.offsetLeft, c.offsetTop, c.offsetWidth, c.offsetHeight], inked: inked / (c.width * c.height),
+    start: Array.from(at), legend: document.querySelectorAll('[data-testid=legend-item]').length };
+}"""
+PLOT_AREA = """() => { const gd = document.getElementById('contour'); const fl = gd._fullLayout;
+  return [gd.offsetLeft + fl.xaxis._offset, gd.offsetTop + fl.yaxis._offset, fl.xaxis._length, fl.yaxis._length]; }"""
+
+
+def test_first_frame_is_drawn_before_plotly_in_the_frame_plotly_lays_out(context, server_url):
+    page = context.new_page()
+    page.set_viewport_size({"width": 1350, "height": 940})
+    held = []
+    page.route("**/vendor/plotly.min.js*", lambda route: held.append(route))  # Plotly waits for the checks
+    page.goto(server_url + "/")
+    page.wait_for_function(f"() => ({CANVAS})()?.style.display === 'block' && "
+                           "document.querySelectorAll('[data-testid=legend-item]').length === 4")
+    early = page.evaluate(EARLY)
+    assert early["plotly"] == "undefined" and early["legend"] == 4
+    assert early["inked"] > 0.95  # the surface's bands fill the plot area, paths and marks on top
+    assert early["start"][:3] == [255, 255, 255]  # the start marker where the start is
+    while not held:  # requested after the first paint: by now, or in a moment
+        page.wait_for_timeout(50)
+    for route in held:
+        route.continue_()
+    settle(page)
+    assert page.evaluate(f"() => ({CANVAS})().style.display") == "none"  # Plotly's figure took over ...
+    area = page.evaluate(PLOT_AREA)
+    assert area == pytest.approx(early["box"], abs=1)  # ... in the same frame the canvas drew
+    page.close()
