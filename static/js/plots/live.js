@@ -57,7 +57,7 @@ export class LiveLayer {
     ctx.clearRect(0, 0, a.w, a.h);
     const X = (v) => a.xa.l2p(v); const Y = (v) => a.ya.l2p(v);
     const ok = (p) => p && Number.isFinite(p[0]) && Number.isFinite(p[1]);
-    if (s.surface) this.drawSurface(ctx, a, s.surface);
+    if (s.surface) { this.drawSurface(ctx, a, s.surface); this.warmed = true; }
     ctx.lineJoin = "round"; ctx.lineCap = "round";
     for (const p of s.paths) {
       ctx.globalAlpha = p.opacity ?? 1;
@@ -149,6 +149,22 @@ export class LiveLayer {
     ctx.fillStyle = tc("#faf7f0");
     ctx.fillRect(0, 0, a.w, a.h);
     ctx.drawImage(this.raster, 0, 0, a.w, a.h);
+  }
+
+  /**
+   * Compile the rasterizer before the first κ drag (cold, the first full-size raster takes several times as
+   * long): small rasterizations of `surf` off screen, one per idle callback, so none is a long task. Not
+   * needed when the first frame rasterized a surface already (draw sets `warmed`).
+   */
+  warm(surf, n = 12) {
+    const a = this.area();
+    if (!a || this.warmed) return;
+    this.warmed = true;
+    const ghost = Object.create(LiveLayer.prototype); // its own raster buffers, the same (JIT-compiled) code
+    const scratch = new OffscreenCanvasOr(32, 32).getContext("2d");
+    const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 0));
+    const step = (k) => idle(() => { ghost.drawSurface(scratch, { ...a, w: 32, h: 32 }, surf); if (k > 1) step(k - 1); });
+    step(n);
   }
 
   /** Minima (★) and saddles (✕) of a surface the Plotly figure does not show yet, in Plotly's symbols. */

@@ -198,6 +198,7 @@ export class Renderer {
       markIterates(this.el.contour); // before this frame paints (later redraws: plotly_afterplot)
       this.drawnContour = true;
       this.attach();
+      if (!this.live.warmed) this.live.warm({ grid: s.grid, zT: s.zT, levels: s.levels });
     }
     if (s.plot !== "2d") this.draw3d(s, settled); else this.coarse3d = false;
     this.live.clear();
