@@ -129,11 +129,13 @@ def surface_refs(body) -> list[tuple[str, Any]]:
 async def compile_surfaces(body, limits: Budget) -> None:
     """Compile every formula of the body in a worker (admitted like any work: a formula not seen
     before is priced at `cost_compile_seconds`)."""
-    from engine.surfaces.formula_compile import is_cached
-
     for field, ref in surface_refs(body):
         if ref.compiled:
             continue
+        # imported here, for a formula only: it imports sympy (~0.8 s, on the event loop), which the
+        # first request of every route paid while this import stood above the loop
+        from engine.surfaces.formula_compile import is_cached
+
         ticket = admit(0.0 if is_cached(ref.expr) else limits.cost_compile_seconds, limits)
         try:
             await compute(_compile, ref, field)

@@ -36,6 +36,7 @@ from app.settings import Settings, get_settings
 from app.sweep.cluster import SweepCluster
 from app.version import VERSION
 from engine import kernels
+from engine.nn import kernel as network_layers
 
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTION = """See how optimizers move on loss surfaces.
@@ -52,12 +53,25 @@ then). An NDJSON stream ends with a `done` (or `error`) line: one that ends with
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     async with anyio.create_task_group() as tasks:
-        # the compiled kernels load in a compute worker while the server already answers (the first
-        # /api/run would otherwise pay ~1.6 s); a request needing them meanwhile waits for the import
-        tasks.start_soon(compute_abandonable, kernels.warm)
+        tasks.start_soon(_warm)
         yield
         tasks.cancel_scope.cancel()  # shutdown does not wait for it
     await anyio.to_thread.run_sync(app.state.sweeps.close)  # the Dask cluster a sweep may have started
+
+
+async def _warm() -> None:
+    """Load the compiled code in a compute worker while the server already answers: the stepping
+    kernels (the first /api/run would otherwise pay ~1.6 s), the network's layers (the first
+    /api/network/train, ~0.6-1.6 s), then the formula support (sympy, ~0.8 s, imported on the
+    event loop by the first formula request). A request needing one meanwhile waits for it. Once
+    per process: a later app's lifespan (TestClient in the tests) finds them loaded (~0.1 ms)."""
+    await compute_abandonable(kernels.warm)
+    await compute_abandonable(network_layers.warm)
+    await compute_abandonable(load_formula_support)
+
+
+def load_formula_support() -> None:
+    importlib.import_module("engine.surfaces.formula_compile")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,0 +1,56 @@
+"""The app's lifespan loads the compiled code in the background: the stepping kernels, the network's
+layers, then the formula support (sympy); the server answers meanwhile."""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+
+import app.main as main_module
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+def test_lifespan_warms_kernels_then_network_layers_without_holding_up_requests(monkeypatch):
+    release, calls = threading.Event(), []
+
+    def stepping() -> bool:
+        calls.append("stepping")
+        release.wait(10)  # still loading while the request below is answered
+        return True
+
+    monkeypatch.setattr(main_module.kernels, "warm", stepping)
+    monkeypatch.setattr(main_module.network_layers, "warm", lambda: calls.append("network") or True)
+    monkeypatch.setattr(main_module, "load_formula_support", lambda: calls.append("formulas"))
+    with TestClient(main_module.create_app()) as client:
+        try:
+            assert client.get("/api/health").status_code == 200
+            assert calls == ["stepping"]
+        finally:
+            release.set()
+        deadline = time.monotonic() + 10
+        while len(calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert calls == ["stepping", "network", "formulas"]
+
+
+def test_a_request_without_a_formula_does_not_import_the_formula_compiler():
+    """The formula compiler imports sympy (~0.8 s): a run on a registered surface must not wait for it
+    (it did: app.compute imported it on the event loop for every request)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, warnings; warnings.simplefilter('ignore')\n"
+            "from fastapi.testclient import TestClient\n"
+            "from app.main import create_app\n"
+            "from app.schemas.runs import DEFAULT_SCENE\n"
+            "client = TestClient(create_app())\n"  # no lifespan: no background import
+            "assert client.post('/api/run', json=DEFAULT_SCENE).status_code == 200\n"
+            "print('engine.surfaces.formula_compile' in sys.modules, 'sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
