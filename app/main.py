@@ -65,9 +65,11 @@ async def _warm() -> None:
     /api/network/train, ~0.6-1.6 s), then the formula support (sympy, ~0.8 s, imported on the
     event loop by the first formula request). A request needing one meanwhile waits for it. Once
     per process: a later app's lifespan (TestClient in the tests) finds them loaded (~0.1 ms)."""
-    await compute_abandonable(kernels.warm)
-    await compute_abandonable(network_layers.warm)
-    await compute_abandonable(load_formula_support)
+    for step in (kernels.warm, network_layers.warm, load_formula_support):
+        try:
+            await compute_abandonable(step)
+        except Exception:  # an optimization only: the first request that needs it loads it (or says why not)
+            logging.getLogger("losslab").warning("warm-up step %s failed", step.__name__, exc_info=True)
 
 
 def load_formula_support() -> None:
