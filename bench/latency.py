@@ -1,7 +1,7 @@
 """Page latency in a real browser: how long from a slider `input` (or a click) until the new paths are
 drawn, and how many distinct redraws a continuous drag gets (issue 20).
 
-    python bench/latency.py [--trials 30] [--url http://127.0.0.1:8000] [--json out.json]
+    python bench/latency.py [--trials 30] [--drags 3] [--url http://127.0.0.1:8000] [--json out.json]
 
 Starts its own server on 127.0.0.1 unless --url is given; drives Debian's Chromium (/usr/bin/chromium,
 headless, --disable-gpu) through Playwright at 1440×900 on the default scene (200 steps).
@@ -11,7 +11,9 @@ is performance.now() right after the frame that drew the paths of run `runKey` (
 /api/run request, as JSON), `count` counts such frames. `window.__losslab.wantRun` is the run the
 controls ask for. A trial dispatches one `input` on a range control, notes performance.now() and
 waits until a draw of the wanted, complete run happened after it; trials are separated by a settled
-page (nothing in flight, the idle redraw of the side charts done).
+page (nothing in flight, the idle redraw of the side charts done). A drag (2 s of inputs every 16 ms) is
+repeated `--drags` times: its row shows the median redraw rate and the median delay of the final value, and
+the worst of those delays.
 """
 
 from __future__ import annotations
@@ -122,7 +124,20 @@ def click_trials(page, trials: int) -> tuple[list[float], list[float]]:
     return first, settled
 
 
-def run(base: str, trials: int) -> dict:
+def drag_trials(page, args: list, drags: int) -> dict:
+    """`drags` drags of the same slider, a settled page between them: median rate and final delay, worst delay."""
+    print(f"  {args[0]} dragged × {drags}", file=sys.stderr, flush=True)
+    out = []
+    for _ in range(drags):
+        out.append(page.evaluate(DRAG, args))
+        settle(page)
+    finals = [d["final"] for d in out]
+    ok = [f for f in finals if f is not None]
+    return {"perSecond": statistics.median(d["perSecond"] for d in out), "finals": finals,
+            "final": statistics.median(ok) if len(ok) == len(finals) else None, "worst": max(ok) if ok else None}
+
+
+def run(base: str, trials: int, drags: int = 3) -> dict:
     from playwright.sync_api import sync_playwright
 
     res: dict = {}
@@ -142,10 +157,8 @@ def run(base: str, trials: int) -> dict:
         res["mu"] = slider_trials(page, mu, [0.85, 0.8, 0.88, 0.82], trials, draw, "mu")
         res["beta"] = slider_trials(page, beta, [0.85, 0.8, 0.88, 0.82], max(6, trials // 3), draw, "beta")
         res["kappa"] = slider_trials(page, kappa, [560, 590, 620, 600, 575, 610], trials, draw, "kappa")
-        res["drag_eta"] = page.evaluate(DRAG, [lr, 540, 600, 2000, 16])
-        settle(page)
-        res["drag_kappa"] = page.evaluate(DRAG, [kappa, 520, 640, 2000, 16])
-        settle(page)
+        res["drag_eta"] = drag_trials(page, [lr, 540, 600, 2000, 16], drags)
+        res["drag_kappa"] = drag_trials(page, [kappa, 520, 640, 2000, 16], drags)
         res["click_first"], res["click_settled"] = click_trials(page, max(6, trials // 3))
         page.goto(base + "/#plot=3d")
         settle(page)
@@ -176,7 +189,11 @@ def table(res: dict) -> str:
         d = res.get(key)
         if d:
             fin = f"{d['final']:.0f} ms" if d["final"] is not None else "never"
-            out.append(f"| {label}: distinct redraws per second / final value drawn after the last input | "
+            n = len(d.get("finals", []))
+            if n > 1 and d.get("worst") is not None:
+                fin += f" (worst {d['worst']:.0f} ms)"
+            many = f" (median of {n} drags)" if n > 1 else ""
+            out.append(f"| {label}: distinct redraws per second / final value drawn after the last input{many} | "
                        f"{d['perSecond']:.1f}/s | {fin} | — | ≥ 15/s, ≤ 50 ms |")
     return "\n".join(out)
 
@@ -184,6 +201,7 @@ def table(res: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=30)
+    ap.add_argument("--drags", type=int, default=3, help="drags of each slider (the final value's delay: their median)")
     ap.add_argument("--url", help="an already running server (default: start one)")
     ap.add_argument("--json", help="also write the raw figures here")
     a = ap.parse_args()
@@ -195,10 +213,10 @@ def main() -> None:
         from tests.live_server import serving
         ctx = serving()
     with ctx as base:
-        res = run(base, a.trials)
+        res = run(base, a.trials, a.drags)
     print(table(res))
     with open("/proc/loadavg") as fh:
-        print(f"\nload average {' '.join(fh.read().split()[:3])}; {a.trials} trials per slider")
+        print(f"\nload average {' '.join(fh.read().split()[:3])}; {a.trials} trials per slider, {a.drags} drags")
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=1))
 

@@ -58,6 +58,10 @@ def test_a_new_kappa_is_one_scene_request_and_a_drag_draws_coarse_then_the_full_
     assert drawn["runKey"] == drawn["want"] and json.loads(drawn["want"])["surface"]["params"]["kappa"] == kappa
     scenes = [body for name, body in calls if name == "scene"]
     assert any(body["grid_n"] == 61 for body in scenes)  # while dragging: the coarse grid
+    # the full grid once the drag paused (not one per coarse answer: a stall may let one through mid-drag)
+    grids = [body for name, body in calls if name == "grid"]
+    assert 1 <= len(grids) <= 2 < len(scenes) and calls[-1][0] == "grid"
+    assert grids[-1]["n"] == 121 and grids[-1]["surface"]["params"]["kappa"] == page.evaluate(STATE)["sp"]["kappa"]
     # stopped: the full grid of the last value is drawn, with its run and its link
     assert page.evaluate(CONTOUR_ROWS) == 121
     assert page.evaluate("() => window.__losslab.lastRun.theory.lambda_max") == pytest.approx(kappa)
