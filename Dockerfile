@@ -5,11 +5,13 @@
 FROM python:3.11-slim
 
 # MALLOC_ARENA_MAX=2: glibc otherwise gives each worker thread its own malloc arena, and memory
-# freed after a burst of concurrent requests stays in those arenas (RSS never comes back down)
+# freed after a burst of concurrent requests stays in those arenas (RSS never comes back down);
+# OPENBLAS_NUM_THREADS=1: one BLAS thread per request thread (see app/cli.py single_blas_thread)
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=2 \
+    OPENBLAS_NUM_THREADS=1
 
 # The app reads templates/ and static/ from the directory above the `app` package, so the
 # server runs from this source tree: uvicorn puts the working directory first on sys.path and

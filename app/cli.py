@@ -24,6 +24,18 @@ def limit_malloc_arenas() -> None:
         pass
 
 
+def single_blas_thread() -> None:
+    """OPENBLAS_NUM_THREADS=1 for a server process, unless set (an explicit setting wins). Requests
+    already run in parallel in the compute workers, and a multithreaded BLAS on top of that
+    oversubscribes the cores (a 61² network plane went from 3.7 s to 93 s under load); it changes
+    no number (the engine keeps per-point math out of BLAS, the network's layers are compiled
+    loops). OpenBLAS reads the variable when it loads, i.e. when numpy is first imported, so the
+    entry points set it before importing the app: `losslab serve` here, the Docker image by its
+    ENV, Dask's workers by Dask's own default (distributed.nanny.pre-spawn-environ). Importing the
+    app (or the client, in a notebook) leaves the process's BLAS alone."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="losslab", description="loss-surface visualizer")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         from app.sweep.cli import run_sweep
 
         raise SystemExit(run_sweep(args.spec, args.out, args.scheduler, args.workers))
+    single_blas_thread()  # before uvicorn imports the app, and numpy with it
     import uvicorn
 
     limit_malloc_arenas()

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-# The server entry point (uvicorn app.main:app, losslab serve): requests already run in parallel in
-# the threadpool, and a multithreaded BLAS on top of that oversubscribes the cores (a 61² network
-# plane went from 3.7 s to 93 s under load). Set before numpy is first imported, here and not in
-# app/__init__.py, so that importing the client (app.client) leaves a notebook's BLAS alone; an
-# explicit environment setting wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-import importlib  # noqa: E402
+import importlib
 import logging
 import pkgutil
 from contextlib import asynccontextmanager

@@ -59,7 +59,7 @@ def server(port: int | None = None, log_level: str = "warning", thread_limit: in
            switch_interval: float = 0.0) -> Iterator[tuple[str, subprocess.Popen]]:
     """uvicorn app.main:app on 127.0.0.1 (one worker, as the Dockerfile runs it); yields (base_url, process)."""
     port = port or free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {"OPENBLAS_NUM_THREADS": "1", **os.environ, "PYTHONPATH": str(ROOT)}  # as `losslab serve` and the image
     if thread_limit or switch_interval:
         cmd = [sys.executable, "-c", TUNED, str(thread_limit), str(switch_interval), str(port)]
     else:

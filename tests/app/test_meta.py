@@ -154,8 +154,9 @@ def test_docs_pages_are_offline_and_allowed_to_load_what_they_reference(client):
     assert api["script-src"] == {"'self'"}
 
 
-def test_only_the_server_entry_point_limits_blas_threads():
-    """Importing the client leaves the process's BLAS alone; app.main (the ASGI entry point) sets one thread."""
+def test_importing_the_app_leaves_blas_alone():
+    """No import side effect: neither the client nor app.main sets OPENBLAS_NUM_THREADS; the server's
+    entry points do (test_cli.py: `losslab serve` sets it before importing the app)."""
     import os
     import subprocess
     import sys
@@ -164,4 +165,4 @@ def test_only_the_server_entry_point_limits_blas_threads():
     code = "import os, {}; print(os.environ.get('OPENBLAS_NUM_THREADS'))"
     out = [subprocess.run([sys.executable, "-c", code.format(module)], cwd=ROOT, env=env, capture_output=True,
                           text=True, check=True).stdout.strip() for module in ("app.client", "app.main")]
-    assert out == ["None", "1"]
+    assert out == ["None", "None"]
