@@ -56,7 +56,8 @@ CONTRAST = """async () => {
     for (const bg of ["--bg", "--panel", "--panel-2"]) text.push(ratio(v(fg), v(bg)));
   }
   const gd = document.querySelector("#contour");
-  const scale = gd.data.find((t) => t.type === "contour").colorscale.map((p) => p[1]);
+  const layer = document.querySelector("#contour-surface"); // the filled contour, under the paths' figure
+  const scale = layer.data.find((t) => t.type === "contour").colorscale.map((p) => p[1]);
   const paths = [];
   for (const name of Object.keys(style.STYLE).concat(["not-registered-yet"])) {
     const c = style.baseColor(name);
@@ -147,7 +148,8 @@ def test_phone_widths_have_no_horizontal_overflow_and_the_optimizers_sit_under_t
             assert opts["top"] - plot["bottom"] < 320  # the η sliders: scrubber, legend and readout away (was ~700 px)
             assert page.evaluate(TRUNCATED) == []
         # Plotly's mode bar does not sit on the plot's notes ("diverged at step 335")
-        assert page.locator("#contour .modebar-container").evaluate("(e) => getComputedStyle(e).display") == "none"
+        modebar = page.locator("#contour > .plot-container .modebar-container")  # not the surface layer's
+        assert modebar.evaluate("(e) => getComputedStyle(e).display") == "none"
         tab.shot("phone-390-lesson-2")
         tab.assert_clean()
     finally:

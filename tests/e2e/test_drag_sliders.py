@@ -26,7 +26,7 @@ DRAG = """async ([sel, lo, hi, ms]) => {
 INPUT = """([sel, v]) => { const el = document.querySelector(sel); el.value = String(v);
   el.dispatchEvent(new Event('input', {bubbles: true})); }"""
 DRAWN = "() => ({...window.__losslab.drawn, want: window.__losslab.wantRun})"
-CONTOUR_ROWS = "() => document.getElementById('contour').data[0].z.length"
+CONTOUR_ROWS = "() => document.getElementById('contour-surface').data[0].z.length"  # the surface layer's contour
 
 
 def api_calls(page) -> list[tuple[str, dict]]:

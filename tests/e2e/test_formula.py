@@ -49,7 +49,8 @@ def test_typed_formula_draws_the_scene_and_its_derivatives(tab):
     tab.settle(v)
 
     traces = page.evaluate(TRACES)
-    assert traces[0]["type"] == "contour" and traces[0]["n"] > 100
+    surface = page.evaluate(TRACES.replace("'contour'", "'contour-surface'"))  # the layer under the paths' figure
+    assert surface[0]["type"] == "contour" and surface[0]["n"] > 100
     paths = [t for t in traces if t["uid"].startswith("path-")]
     assert [t["name"] for t in paths] == ["GD", "Momentum", "Nesterov", "Adam"]
     assert all((t["x0"], t["y0"]) == (-3, 3) for t in paths)  # the custom default start on [-5, 5]²

@@ -21,7 +21,8 @@ TRACES = """() => document.getElementById('contour').data.map(t => ({
   text: t.text ? Array.from(t.text) : null }))"""
 ANNOTATIONS = "() => (document.getElementById('contour').layout.annotations || []).map(a => ({...a}))"
 STATE = "() => JSON.parse(JSON.stringify(window.__losslab.state))"
-Z_ROW = "() => Array.from(document.getElementById('contour').data[0].z[30])"
+# the filled contour is the surface layer's figure, under the paths' figure #contour (plots/contour.js)
+Z_ROW = "() => Array.from(document.getElementById('contour-surface').data[0].z[30])"
 # pixel of a data point on the contour plot (Plotly's axis objects map data → pixels)
 TO_PIXEL = """(pt) => { const gd = document.getElementById('contour');
   const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
@@ -36,7 +37,8 @@ def test_default_scene_renders_four_named_paths_and_the_eigenvector_overlay(tab)
     tab.open()
     page = tab.page
     traces = page.evaluate(TRACES)
-    assert traces[0]["type"] == "contour"
+    assert page.evaluate("() => document.getElementById('contour-surface').data.map((t) => [t.uid, t.type])") == [
+        ["surface", "contour"]]
     found = paths(tab)
     assert [t["name"] for t in found] == ["GD", "Momentum", "Nesterov", "Adam"]
     for t in found:

@@ -7,6 +7,7 @@ import { CONFIG, levelTransform, plotly, timeShape, traceIndex } from "../plots/
 import { arrowLengths, axesSegments, contourAxes, contourFigure, indexAt, liveScene, markIterates, nowTrace } from "../plots/contour.js";
 import { LiveLayer, rememberFlat } from "../plots/live.js";
 import { StartPointer } from "./paths-pointer.js";
+import { SurfaceLayer } from "./paths-layer.js";
 import { distTargets, lossOffset, seriesFigure, seriesFor, valueAt } from "../plots/series.js";
 import { COARSE_MESH_N, hasWebGL, keepSurfaceMesh, surfaceFigure } from "../plots/surface3d.js";
 import { renderTheory } from "../theory.js";
@@ -21,7 +22,7 @@ export class Renderer {
     this.root = root;
     this.view = view;
     this.el = {
-      plots: $("#plots", root), contour: $("#contour", root), s3d: $("#surface3d", root), legend: $("#legend", root),
+      plots: $("#plots", root), contour: $("#contour", root), layer: $("#contour-surface", root), s3d: $("#surface3d", root), legend: $("#legend", root),
       theory: $("#theory", root), title: $("#scene-title", root), sub: $("#scene-sub", root),
       lossUnit: $("#loss-unit", root), distTarget: $("#dist-target", root),
     };
@@ -30,6 +31,10 @@ export class Renderer {
     this.later = [];
     this.mode = null;
     this.live = new LiveLayer(this.el.contour);
+    this.layer = new SurfaceLayer(this.el.layer, this.el.contour, {
+      onError: (err) => this.view.ctx.ui.error(err),
+      onDrawn: () => { if (this.liveContent === undefined) this.live.clear(); this.view.rendered(); }, // unless newer
+    });
     this.pointer = new StartPointer(view, this.el.contour, this.el.plots);
     this.dirty = { main: false, side: false };
     this.syncPending = false;
@@ -201,12 +206,20 @@ export class Renderer {
       if (!this.live.warmed) this.live.warm({ grid: s.grid, zT: s.zT, levels: s.levels });
     }
     if (s.plot !== "2d") this.draw3d(s, settled); else this.coarse3d = false;
-    this.live.clear();
+    // a new surface layer comes in a task of its own (two shorter tasks): the live canvas stays up until then
+    if (s.plot === "3d" || !this.layer.soon(s)) this.live.clear();
     this.liveContent = undefined;
     this.drawnShape = s.shape; this.drawnContent = s.content; this.drawnSurface = s.surfaceKey;
     this.drawnStart = `${s.start}|${s.pointKey}`;
     this.dirty.main = false;
   }
+
+  /** Draws pending: the sync (side charts, figure) or the surface layer (the page's busy flag reads this). */
+  get syncPending() { return this.syncing || this.layer.pending; }
+  set syncPending(v) { this.syncing = v; }
+
+  /** The 2D figure as one PNG: the surface layer under the paths' figure. */
+  png(filename) { this.flush(); return this.layer.png(filename); }
 
   /** The three step charts and the theory panel, one task each (short tasks keep the page answering input). */
   sideSteps(s) {
@@ -252,7 +265,10 @@ export class Renderer {
   }
 
   /** Draw now what is pending (before something reads the Plotly figure, e.g. the scrubber or an export). */
-  flush() { if (this.syncPending) { clearTimeout(this.syncTimer); this.syncToken = {}; this.sync(this.syncToken, true); } }
+  flush() {
+    if (this.syncing) { clearTimeout(this.syncTimer); this.syncToken = {}; this.sync(this.syncToken, true); }
+    if (this.layer.pending) this.layer.draw();
+  }
 
   markDrawn(run, live, began) {
     const d = this.view.hooks.drawn;
@@ -299,7 +315,8 @@ export class Renderer {
     this.attached = true;
     gd.on("plotly_afterplot", () => markIterates(gd)); // a zoom, a theme switch, a restyle: the dots again
     // a zoom or pan moves the axes under the live canvas: draw it again
-    gd.on("plotly_relayout", () => { if (this.live.active) { this.liveContent = null; this.schedule(); } });
+    gd.on("plotly_relayout", () => { this.layer.follow(); if (this.live.active) { this.liveContent = null; this.schedule(); } });
+    gd.on("plotly_relayouting", () => this.layer.follow());
     // step-through mode: a click focuses the plot for the arrow keys (StartPointer.click ignores it)
     gd.on("plotly_click", (ev) => this.pointer.click(ev));
     this.view.readout.attach(gd);

@@ -348,8 +348,8 @@ class PathsView {
     this.renderer.flush();
     const run = this.scene.run;
     if (kind === "png") {
-      const gd = this.store.get().plot === "3d" ? $("#surface3d", this.root) : $("#contour", this.root);
-      return plotly().downloadImage(gd, { format: "png", filename: "losslab", scale: 2 });
+      if (this.store.get().plot !== "3d") return this.renderer.png("losslab"); // two stacked figures (paths-layer.js)
+      return plotly().downloadImage($("#surface3d", this.root), { format: "png", filename: "losslab", scale: 2 });
     }
     if (!run) return this.ctx.ui.toast("Nothing to export yet.");
     if (kind === "json") download("losslab-run.json", JSON.stringify(asResponse(run), null, 1));
