@@ -63,11 +63,14 @@ export function shortNum(v) {
   return String(Number(v.toPrecision(3))).replace("-", "−");
 }
 
-/** Layout pieces every small chart shares. */
-export function chartLayout({ ytype = "linear", ytitle = "", xmax = 1, revision = "0", shapes = [] } = {}) {
+/**
+ * Layout pieces every small chart shares. `margin`: the margins before the axes' automargin widens them to fit
+ * the tick labels (a widening redraws the chart once more: margins that usually fit save that second pass).
+ */
+export function chartLayout({ ytype = "linear", ytitle = "", xmax = 1, revision = "0", shapes = [], margin = null } = {}) {
   return {
     font: { ...FONT, size: 11 },
-    margin: { l: 46, r: 10, t: 6, b: 28 },
+    margin: margin || { l: 46, r: 10, t: 6, b: 28 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "#ffffff",
     showlegend: false,

@@ -3,7 +3,10 @@
 import { distances } from "../run.js";
 import { chartLayout, timeShape } from "./common.js";
 
-const FLOOR = 1e-16; // log axes: f − f* at machine precision is drawn at this floor
+const FLOOR = 1e-16;
+// what the axes' automargin makes of these charts' usual labels (10⁻⁸ ticks, the y title): starting there, the
+// first draw is one pass instead of two (Plotly redraws a chart whose margins grew); wider labels still widen it
+const MARGIN = { l: 57, r: 10, t: 6, b: 39 }; // log axes: f − f* at machine precision is drawn at this floor
 
 /** Per-run y series for one chart kind, cached on the run object (same arrays → cheap Plotly.react). */
 export function seriesFor(run, kind, info) {
@@ -84,7 +87,7 @@ export function seriesFigure(kind, { run, info, names, colors, t, revision }) {
   const ax = YAXIS[kind](info);
   if (ax.type === "log") ax.dtick = decadeTicks(data);
   xmax = Math.max(1, xmax);
-  const layout = chartLayout({ ytype: ax.type, ytitle: ax.title, xmax, revision, shapes: [timeShape(t)] });
+  const layout = chartLayout({ ytype: ax.type, ytitle: ax.title, xmax, revision, shapes: [timeShape(t)], margin: { ...MARGIN } });
   if (ax.dtick) layout.yaxis.dtick = ax.dtick;
   return { data, layout };
 }

@@ -133,8 +133,11 @@ export class Renderer {
    * fill in, so the scene is on screen at first paint; Plotly's figure replaces the canvas when it has loaded.
    */
   preview() {
+    const z = this.view.scene.zKey;
     const s = this.sceneState();
     if (!s) return;
+    // a surface's level transform (cold: ~20 ms) and its first raster in two frames: two shorter tasks
+    if (this.view.scene.zKey !== z) { this.schedule(); return; }
     const key = `${s.content}|${s.shape}`;
     if (key === this.previewKey) return;
     this.previewKey = key;
