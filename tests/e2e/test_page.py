@@ -23,6 +23,8 @@ ANNOTATIONS = "() => (document.getElementById('contour').layout.annotations || [
 STATE = "() => JSON.parse(JSON.stringify(window.__losslab.state))"
 # the filled contour is the surface layer's figure, under the paths' figure #contour (plots/contour.js)
 Z_ROW = "() => Array.from(document.getElementById('contour-surface').data[0].z[30])"
+RANGES = "() => ['xaxis', 'yaxis'].map((a) => document.getElementById('contour')._fullLayout[a].range)"
+LAYER_RANGES = RANGES.replace("'contour'", "'contour-surface'")
 # pixel of a data point on the contour plot (Plotly's axis objects map data → pixels)
 TO_PIXEL = """(pt) => { const gd = document.getElementById('contour');
   const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
@@ -103,6 +105,8 @@ def test_moving_the_kappa_slider_changes_the_contours_and_the_paths_and_keeps_th
     page.mouse.up()
     zoomed = page.evaluate("() => document.getElementById('contour').layout.xaxis.range.slice()")
     assert zoomed[1] - zoomed[0] < 6
+    page.wait_for_timeout(100)  # the surface layer follows the zoom at the next frame
+    assert page.evaluate(LAYER_RANGES) == page.evaluate(RANGES)
     assert page.evaluate(STATE)["start"] == [-4, 2]  # a drag zooms; only a click moves the start
     z_before, gd_before = page.evaluate(Z_ROW), paths(tab)[0]
     version = tab.version()
@@ -118,7 +122,29 @@ def test_moving_the_kappa_slider_changes_the_contours_and_the_paths_and_keeps_th
     assert f"s.kappa={kappa:g}" in page.evaluate("() => location.hash")
     # Plotly.react with an unchanged uirevision: the user's zoom survives the re-run
     assert page.evaluate("() => document.getElementById('contour').layout.xaxis.range") == pytest.approx(zoomed)
+    assert page.evaluate(LAYER_RANGES) == page.evaluate(RANGES)  # the new contours under the same zoom
     tab.shot("kappa-changed")
+    tab.assert_clean()
+
+
+def test_a_new_run_redraws_the_paths_figure_only_with_a_dot_at_every_iterate(tab):
+    tab.open()
+    page = tab.page
+    # the filled contour is its own figure under the paths' one: a new run leaves it (and its calcdata) alone
+    page.evaluate("() => { document.getElementById('contour-surface').calcdata.kept = true; }")
+    version = tab.version()
+    page.locator("[data-testid=optimizer-list] > li:nth-child(1) [data-testid=opt-lr-range]").evaluate(
+        "(el) => { el.value = '560'; el.dispatchEvent(new Event('input', {bubbles: true})); }")
+    tab.settle(version)
+    assert page.evaluate("() => document.getElementById('contour-surface').calcdata.kept") is True
+    assert page.evaluate(LAYER_RANGES) == page.evaluate(RANGES)
+    # each path is one line element carrying an SVG marker (a dot) on each of its 201 vertices
+    dots = page.evaluate("""() => Array.from(document.querySelectorAll('#contour .scatterlayer .trace path.js-line'))
+      .filter((el) => getComputedStyle(el).markerMid !== 'none')
+      .map((el) => [el.getAttribute('d').split(/[ML]/).filter(Boolean).length, getComputedStyle(el).markerMid])""")
+    assert [n for n, _ in dots] == [201] * 4
+    assert all(m == 'url("#contour-iterate")' for _, m in dots)
+    assert page.evaluate("() => !!document.querySelector('#contour defs #contour-iterate circle')")
     tab.assert_clean()
 
 
