@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
+import threading
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -99,6 +100,8 @@ def set_enabled(flag: bool) -> None:
     """Turn the compiled fast path on or off for this process (numbers are the same either way)."""
     switch.allow(flag)
     _COVERED.clear()
+    with _PLANS_LOCK:
+        _PLANS.clear()
 
 
 def enabled() -> bool:
@@ -183,7 +186,7 @@ def fast_runner(problem, optimizer, rows: np.ndarray, lrs: np.ndarray, xi: np.nd
     """A compiled runner for these rows (R, 2) of this (surface, optimizer) pair, or None (numpy path)."""
     if rows.ndim != 2 or rows.shape[1] != 2:
         return None
-    plan = _plan(problem, optimizer, len(rows), lrs.shape[-1])
+    plan = _run_plan(problem, optimizer, len(rows), lrs.shape[-1])
     if plan is None:
         return None
     surf, kern, sp, H, K = plan
@@ -194,6 +197,30 @@ def fast_runner(problem, optimizer, rows: np.ndarray, lrs: np.ndarray, xi: np.nd
     L = _array(lrs[None] if lrs.ndim == 1 else lrs)
     noise = np.zeros((0, 2)) if xi is None else _array(xi)
     return FastRun(grad, step, sp, S, H, _array(K), L, noise)
+
+
+def _run_plan(problem, optimizer, n_rows: int, steps: int):
+    """`_plan` of a one-start run, kept per (surface object, optimizer object, steps): the app shares
+    one object per distinct surface and optimizer between requests, so a slider's runs skip laying
+    out the parameters, hyperparameters and Adam's bias corrections (the kernels only read sp, H
+    and K). Batches (many rows, maybe per-row hyperparameters) are planned every time."""
+    if n_rows != 1 or not enabled():
+        return _plan(problem, optimizer, n_rows, steps)
+    key = (id(problem), id(optimizer), steps)
+    with _PLANS_LOCK:
+        hit = _PLANS.get(key)
+    if hit is not None and hit[0] is problem and hit[1] is optimizer:  # the entry holds both: ids stay theirs
+        return hit[2]
+    plan = _plan(problem, optimizer, n_rows, steps)
+    with _PLANS_LOCK:
+        _PLANS[key] = (problem, optimizer, plan)
+        while len(_PLANS) > 256:
+            _PLANS.pop(next(iter(_PLANS)))
+    return plan
+
+
+_PLANS: dict[tuple, tuple] = {}  # (id(surface), id(optimizer), steps) -> (surface, optimizer, plan or None)
+_PLANS_LOCK = threading.Lock()
 
 
 def ready() -> bool:
