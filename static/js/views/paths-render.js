@@ -1,20 +1,20 @@
 // views/paths-render.js — draws the Paths view from its scene: contour (+3D), the three step charts,
 // theory panel, legend and title. Plotly.react with uirevision keeps the user's zoom across re-runs.
 
-import { $, fmt, h } from "../dom.js";
+import { $, h } from "../dom.js";
 import { colorOf, displayNames } from "../controls/optimizers.js";
 import { CONFIG, levelTransform, plotly, timeShape, traceIndex } from "../plots/common.js";
 import { arrowLengths, axesSegments, contourAxes, contourFigure, indexAt, liveScene, markIterates, nowTrace } from "../plots/contour.js";
 import { LiveLayer, rememberFlat } from "../plots/live.js";
 import { StartPointer } from "./paths-pointer.js";
 import { SurfaceLayer } from "./paths-layer.js";
-import { distTargets, lossOffset, seriesFigure, seriesFor, valueAt } from "../plots/series.js";
+import { seriesFigure, seriesFor, valueAt } from "../plots/series.js";
+import { renderLegend, renderTitle } from "./paths-legend.js";
 import { COARSE_MESH_N, hasWebGL, keepSurfaceMesh, surfaceFigure } from "../plots/surface3d.js";
 import { renderTheory } from "../theory.js";
 import { plotlyReady } from "../plotly-loader.js";
 
 const KINDS = [["loss", "#chart-loss"], ["dist", "#chart-dist"], ["lr", "#chart-lr"]];
-const PARAM_NAME = { kappa: "κ", theta: "θ", lam_min: "λ<sub>min</sub>" };
 const SYNC_MS = 250; // the Plotly figure and the side charts catch up this long after the last change
 
 export class Renderer {
@@ -149,16 +149,22 @@ export class Renderer {
 
   theory(s) {
     const v = this.view;
+    const args = [s.run, s.content, String(s.names), String(s.colors), v.scene.point];
+    if (this.theoryArgs?.every((a, i) => a === args[i])) return; // shown already (the first frame's)
+    this.theoryArgs = args;
     renderTheory(this.el.theory, { run: s.run, names: s.names, colors: s.colors, start: v.scene.point, onOptimal: () => v.useOptimal() });
   }
 
   /** The legend and the title, only when they change (a DOM rebuild costs a layout in every frame). */
   chrome(s) {
     const legendKey = `${s.surfaceKey}|${s.run?.seq}|${s.run?.runs.map((r) => `${r.status}:${r.path.length}`)}|${s.names}|${s.colors}`;
-    if (legendKey !== this.legendKey) { this.legendKey = legendKey; this.legend(s.run, s.names, s.colors); }
+    if (legendKey !== this.legendKey) {
+      this.legendKey = legendKey;
+      renderLegend(this.el.legend, s.run, s.names, s.colors, this.view.scene.info);
+    }
     const st = this.view.store.get();
     const titleKey = `${s.surfaceKey}|${JSON.stringify(st.sp)}`;
-    if (titleKey !== this.titleKey) { this.titleKey = titleKey; this.title(s.info, st); }
+    if (titleKey !== this.titleKey) { this.titleKey = titleKey; renderTitle(this.el, s.info, st); }
   }
 
   /**
@@ -188,13 +194,18 @@ export class Renderer {
       this.dirty.main = true;
     } else if (s.plot === "3d" && s.shape === this.drawnShape && s.content === this.drawnContent) {
       this.dirty.main = false; // 3D shows this already: a frame of the gl scene costs 0.1-0.4 s in software GL
+    } else if (!this.el.contour.data && this.previewKey && s.plot === "2d" && !s.stepping) {
+      // Plotly has loaded and the canvas shows the scene: the step charts (still empty) first, then the figure,
+      // each in a task of its own (sync, at once)
+      this.dirty.main = true;
+      this.firstSync = true;
     } else {
       this.drawMain(s);
       this.markDrawn(s.run, false, began);
     }
     if (s.content !== this.sideContent || s.shape !== this.sideShape) this.dirty.side = true;
     this.chrome(s);
-    if (this.dirty.main || this.dirty.side || this.coarse3d) this.syncSoon();
+    if (this.dirty.main || this.dirty.side || this.coarse3d) this.syncSoon(this.firstSync ? 0 : SYNC_MS);
   }
 
   /** The full Plotly figure (contour, and 3D when shown); `settled`: drawn by the sync (the input paused). */
@@ -235,12 +246,12 @@ export class Renderer {
   }
 
   /** Bring the figure and the side charts up to date SYNC_MS after the last change (restarted by each change). */
-  syncSoon() {
+  syncSoon(ms = SYNC_MS) {
     clearTimeout(this.syncTimer);
     const token = {};
     this.syncToken = token;
     this.syncPending = true;
-    this.syncTimer = setTimeout(() => requestAnimationFrame(() => this.sync(token)), SYNC_MS);
+    this.syncTimer = setTimeout(() => requestAnimationFrame(() => this.sync(token)), ms);
   }
 
   /** The Plotly figure first, then each side chart in its own task; a newer change cancels the rest. */
@@ -251,9 +262,18 @@ export class Renderer {
       const s = this.sceneState();
       if (s) {
         this.last = s;
-        if (this.dirty.main || s.shape !== this.drawnShape || s.content !== this.drawnContent) this.drawMain(s, true);
+        const main = this.dirty.main || s.shape !== this.drawnShape || s.content !== this.drawnContent;
+        if (main && !this.firstSync) this.drawMain(s, true);
         else if (this.coarse3d) this.draw3d(s, true); // sharpen the 3D mesh
         if (this.dirty.side || s.content !== this.sideContent || s.shape !== this.sideShape) steps = this.sideSteps(s);
+        if (main && this.firstSync) { // the first load: the figure after the step charts (frame says why)
+          steps.splice(Math.max(0, steps.length - 1), 0, () => {
+            this.firstSync = false;
+            const began = performance.now();
+            this.drawMain(s, true);
+            this.markDrawn(s.run, false, began);
+          });
+        }
       }
     } catch (err) { this.view.ctx.ui.error(err); }
     const done = () => { this.syncPending = false; this.view.rendered(); };
@@ -323,36 +343,6 @@ export class Renderer {
     // step-through mode: a click focuses the plot for the arrow keys (StartPointer.click ignores it)
     gd.on("plotly_click", (ev) => this.pointer.click(ev));
     this.view.readout.attach(gd);
-  }
-
-  legend(run, names, colors) {
-    const items = (run?.runs || []).map((r, i) => {
-      const last = r.loss[r.loss.length - 1];
-      const status = r.status === "diverged" ? h("span", { class: "status bad" }, `✕ diverged at step ${r.steps_taken + 1}`)
-        : r.status === "converged" ? h("span", { class: "status good" }, `✓ converged · ${r.steps_taken} steps`)
-          : r.status === "running" ? h("span", { class: "status muted" }, "running…")
-            : h("span", { class: "status", html: `f = ${fmt(last, 3)}` });
-      return h("li", { style: `--c:${colors[i]}`, "data-testid": "legend-item", "data-status": r.status },
-        h("span", { class: "legend-line", "aria-hidden": "true" }), h("span", { class: "legend-name" }, names[i]), status);
-    });
-    // keys for the marks that are not optimizers
-    const info = this.view.scene.info || {};
-    const key = (sym, text, title) => h("li", { class: "legend-key", title }, h("span", { class: "key-sym", "aria-hidden": "true" }, sym), text);
-    if (info.minima?.length) items.push(key("★", "minimum", "stationary point with a positive definite Hessian"));
-    if (info.saddles?.length && info.saddles.length <= 40) items.push(key("✕", "saddle", "stationary point with an indefinite Hessian"));
-    items.push(key("⟷", "Hessian axes ∝ |λ|", "eigenvectors of the Hessian, drawn both ways, length proportional to |λ|; red where λ < 0"));
-    this.el.legend.replaceChildren(...items);
-  }
-
-  title(info, st) {
-    this.el.title.textContent = info.title;
-    const parts = info.params.map((p) => {
-      const val = st.sp[p.name] ?? p.default;
-      return `${PARAM_NAME[p.name] || p.name} = ${fmt(val, 4)}${p.name === "theta" ? "°" : ""}`;
-    });
-    this.el.sub.innerHTML = parts.join(" · ") || "no parameters";
-    this.el.lossUnit.textContent = lossOffset(info) === null ? "f (no minimum)" : "f − f*, log scale";
-    this.el.distTarget.textContent = distTargets(info).label;
   }
 
   /** Move the "now" markers and the time hairlines without rebuilding any figure. */
