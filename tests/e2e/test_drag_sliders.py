@@ -87,3 +87,37 @@ def test_dragging_eta_draws_intermediate_runs_and_ends_on_the_last_value(tab):
     assert paths[0]["x"] == [p[0] for p in last["runs"][0]["path"]][:len(paths[0]["x"])]
     assert f"gd(lr={lr:g}" in page.evaluate("() => location.hash")
     tab.assert_clean()
+
+
+# η to `a`, drawn; then every /api/run answer held back 700 ms and η to `b`: the Plotly figure's reacts on
+# the contour between b's input and b's paths drawn (the sync of a's frame is due 250 ms after it)
+SYNC_WAITS = """async ([sel, a, b]) => {
+  const h = window.__losslab; const el = document.querySelector(sel);
+  const drawn = async (t0) => { for (;;) { await new Promise((r) => setTimeout(r, 5));
+    if (h.drawn.at > t0 && h.drawn.runKey === h.wantRun && h.drawn.done) return; } };
+  el.value = String(a); let t0 = performance.now(); el.dispatchEvent(new Event('input', {bubbles: true}));
+  await drawn(t0);
+  const fetch0 = window.fetch;
+  window.fetch = async (url, init) => { const res = await fetch0(url, init);
+    if (String(url).endsWith('/api/run')) await new Promise((r) => setTimeout(r, 700)); return res; };
+  const gd = document.getElementById('contour'); const reacts = [];
+  gd.on('plotly_afterplot', () => reacts.push(performance.now()));
+  el.value = String(b); t0 = performance.now(); el.dispatchEvent(new Event('input', {bubbles: true}));
+  await drawn(t0);
+  const at = h.drawn.at; window.fetch = fetch0;
+  return {between: reacts.filter((t) => t > t0 && t < at).length, waited: at - t0};
+}"""
+
+
+def test_the_figure_sync_waits_for_paths_on_their_way(tab):
+    tab.open()
+    page = tab.page
+    version = tab.version()
+    r = page.evaluate(SYNC_WAITS, [GD_LR, 560, 575])
+    assert r["waited"] > 700  # the answer was held back past the sync's due time ...
+    assert r["between"] == 0  # ... and the figure was not re-plotted while the new paths were on their way
+    tab.settle(version)
+    drawn = page.evaluate(DRAWN)
+    assert drawn["runKey"] == drawn["want"]
+    assert page.evaluate(STATE)["opt"][0]["lr"] == page.evaluate("() => window.__losslab.lastRun.runs[0].optimizer.lr")
+    tab.assert_clean()

@@ -257,6 +257,10 @@ export class Renderer {
   /** The Plotly figure first, then each side chart in its own task; a newer change cancels the rest. */
   sync(token, now = false) {
     this.syncTimer = null;
+    // new paths answered and not drawn yet, or on their way: they come first (the figure's ~150 ms must not
+    // land between the last input and its paths), the sync after them
+    const fresh = this.view.scene.run && this.view.scene.run !== this.shown?.run;
+    if (!now && (fresh || this.view.awaitingPaths())) { this.syncSoon(); return; }
     let steps = [];
     try {
       const s = this.sceneState();

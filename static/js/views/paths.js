@@ -276,6 +276,9 @@ class PathsView {
     }, { hold: whole });
   }
 
+  /** A whole run is in flight or waiting for a place: new paths are on their way (the renderer's sync waits). */
+  awaitingPaths() { return !!(this.queued.run || this.flight.run?.some((f) => f.hold)); }
+
   /** Show the newest run whose surface has arrived (a surface and its paths are always drawn together). */
   pickFrame() {
     const f = this.frames.pick(!this.aborts.run && !this.queued.run);
