@@ -20,6 +20,7 @@ then the estimate against the per-request budget (422), then admission (503).
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 import os
 import threading
@@ -126,16 +127,20 @@ def surface_refs(body) -> list[tuple[str, Any]]:
             if isinstance(ref := getattr(body, name, None), SurfaceRefBase)]
 
 
+def _formula_compiler():
+    """engine.surfaces.formula_compile, imported for a formula only and in a worker: it imports sympy
+    (~0.8 s), which the first request of every route paid on the event loop while this import stood
+    at the top of compile_surfaces."""
+    return importlib.import_module("engine.surfaces.formula_compile")
+
+
 async def compile_surfaces(body, limits: Budget) -> None:
     """Compile every formula of the body in a worker (admitted like any work: a formula not seen
     before is priced at `cost_compile_seconds`)."""
     for field, ref in surface_refs(body):
         if ref.compiled:
             continue
-        # imported here, for a formula only: it imports sympy (~0.8 s, on the event loop), which the
-        # first request of every route paid while this import stood above the loop
-        from engine.surfaces.formula_compile import is_cached
-
+        is_cached = (await compute(_formula_compiler)).is_cached
         ticket = admit(0.0 if is_cached(ref.expr) else limits.cost_compile_seconds, limits)
         try:
             await compute(_compile, ref, field)

@@ -52,19 +52,16 @@ async def lifespan(app: FastAPI):
 
 async def _warm() -> None:
     """Load the compiled code in a compute worker while the server already answers: the stepping
-    kernels (the first /api/run would otherwise pay ~1.6 s), the network's layers (the first
-    /api/network/train, ~0.6-1.6 s), then the formula support (sympy, ~0.8 s, imported on the
-    event loop by the first formula request). A request needing one meanwhile waits for it. Once
-    per process: a later app's lifespan (TestClient in the tests) finds them loaded (~0.1 ms)."""
-    for step in (kernels.warm, network_layers.warm, load_formula_support):
+    kernels (the first /api/run would otherwise pay ~1.6 s), then the network's layers (the first
+    /api/network/train, ~0.6-1.6 s). A request needing them meanwhile waits for the import. Once
+    per process: a later app's lifespan (TestClient in the tests) finds them loaded (~0.1 ms).
+    sympy is not warmed (~0.8 s more of CPU after every start, while the first page load is served):
+    the first formula imports it in a worker (app/compute.py)."""
+    for step in (kernels.warm, network_layers.warm):
         try:
             await compute_abandonable(step)
         except Exception:  # an optimization only: the first request that needs it loads it (or says why not)
             logging.getLogger("losslab").warning("warm-up step %s failed", step.__name__, exc_info=True)
-
-
-def load_formula_support() -> None:
-    importlib.import_module("engine.surfaces.formula_compile")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -4,9 +4,12 @@
   first NDJSON line (meta) and to the first chunk line, then the stream is abandoned; compared
   with the time the whole `/api/run` answer of the same request takes;
 - `/api/run` of the default scene: median latency, at 200 steps (the page's default) and at 500
-  steps (issue 20's server share: 4 optimizers × 500 steps ≤ 5 ms p50), with its body size;
+  steps (issue 20's server share: 4 optimizers × 500 steps ≤ 5 ms p50), with its body size and the
+  server's CPU time per request (run_500_cpu: steadier than latency when the machine is shared);
 - `/api/grid` n = 501: median latency (and the response size).
-The number of requests is fixed and small (about 60); nothing leaves the loopback interface.
+Measuring starts once the server is at rest (`settle`: its lifespan loads compiled code in the
+background after start). The number of requests is fixed and small; nothing leaves the loopback
+interface.
 """
 
 from __future__ import annotations
@@ -111,14 +114,36 @@ def latency(client: httpx.Client, method: str, path: str, body: dict | None = No
     return time.perf_counter() - began, len(response.content)
 
 
+def cpu_seconds(proc: subprocess.Popen) -> float:
+    fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(proc: subprocess.Popen, quiet: float = 0.5, limit: float = 20.0) -> None:
+    """Wait (at most `limit` s) until the server has used under 5 % of a core for `quiet` s: its
+    lifespan loads the compiled kernels and the network's layers in the background after start,
+    and the figures are of a server at rest, not of one still loading."""
+    if not Path(f"/proc/{proc.pid}/stat").exists():
+        return
+    deadline = time.monotonic() + limit
+    last = cpu_seconds(proc)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = cpu_seconds(proc)
+        if now - last < 0.05 * quiet:
+            return
+        last = now
+
+
 def measure(quick: bool = False) -> dict[str, float]:
     n_stream, n_run, n_grid, n_full = (5, 10, 5, 2) if quick else (15, 30, 10, 3)
     n_500 = 100 if quick else 300
     out: dict[str, float] = {}
-    with server() as (base, _), httpx.Client(base_url=base, timeout=120) as client:
+    with server() as (base, proc), httpx.Client(base_url=base, timeout=120) as client:
         for _ in range(3):  # warm-up: imports, caches, connection
             latency(client, "POST", "/api/run", DEFAULT_SCENE)
             latency(client, "POST", "/api/grid", {"surface": {"name": "himmelblau"}, "n": 501})
+        settle(proc)
         pairs = [first_lines(client, LONG_SCENE) for _ in range(n_stream)]
         out["first_line"] = statistics.median(p[0] for p in pairs)
         out["first_chunk"] = statistics.median(p[1] for p in pairs)
@@ -129,7 +154,11 @@ def measure(quick: bool = False) -> dict[str, float]:
                                                for _ in range(n_run))
         for _ in range(10):  # this body's own warm-up (theory entries, kernels for its pairs)
             latency(client, "POST", "/api/run", SCENE_500)
+        used = cpu_seconds(proc) if Path(f"/proc/{proc.pid}/stat").exists() else float("nan")
         runs = sorted(latency(client, "POST", "/api/run", SCENE_500) for _ in range(n_500))
+        # the server's CPU per request (both its threads): steadier than latency on a shared machine
+        used = cpu_seconds(proc) - used if used == used else used
+        out["run_500_cpu"] = used / n_500
         out["run_500_p50"] = statistics.median(t for t, _ in runs)
         out["run_500_p90"] = runs[int(0.9 * len(runs))][0]
         out["run_500_kb"] = runs[0][1] / 1e3

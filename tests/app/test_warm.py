@@ -1,5 +1,5 @@
-"""The app's lifespan loads the compiled code in the background: the stepping kernels, the network's
-layers, then the formula support (sympy); the server answers meanwhile."""
+"""The app's lifespan loads the compiled code in the background: the stepping kernels, then the
+network's layers; the server answers meanwhile. sympy is imported by the first formula only."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ def test_lifespan_warms_kernels_then_network_layers_without_holding_up_requests(
 
     monkeypatch.setattr(main_module.kernels, "warm", stepping)
     monkeypatch.setattr(main_module.network_layers, "warm", lambda: calls.append("network") or True)
-    monkeypatch.setattr(main_module, "load_formula_support", lambda: calls.append("formulas"))
     with TestClient(main_module.create_app()) as client:
         try:
             assert client.get("/api/health").status_code == 200
@@ -32,9 +31,9 @@ def test_lifespan_warms_kernels_then_network_layers_without_holding_up_requests(
         finally:
             release.set()
         deadline = time.monotonic() + 10
-        while len(calls) < 3 and time.monotonic() < deadline:
+        while len(calls) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
-    assert calls == ["stepping", "network", "formulas"]
+    assert calls == ["stepping", "network"]
 
 
 def test_a_request_without_a_formula_does_not_import_the_formula_compiler(monkeypatch):
