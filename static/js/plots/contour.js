@@ -115,16 +115,18 @@ const MARGIN = { l: 36, r: 4, t: 6, b: 26 };
  * The plot area and axes of contourFigure(s) before Plotly has drawn it, as Plotly will lay them out: the
  * margins (widened in presentation mode by display.js), plotFrame's x domain, then equal scales: the axis with
  * room to spare shrinks about its middle (constrain: "domain"). Returns {xa, ya} with Plotly's axis fields
- * the live canvas uses (_offset, _length, l2p, p2l), or null when the div has no size yet.
+ * the live canvas uses (_offset, _length, l2p, p2l), or null when the div has no size yet. `px`: the div's
+ * exact (fractional) size, which Plotly lays out in; the x domain comes from s.size as in the figure.
  */
-export function contourAxes(s) {
+export function contourAxes(s, px = s.size) {
   const domain = s.info.domain;
+  // the figure's x domain is computed from MARGIN; display.js then widens its margins in presentation mode
+  const frame = plotFrame(s.size, domain, MARGIN, s.showscale !== false);
   const layout = { margin: { ...MARGIN } };
   window.__losslabDisplay?.themeFigure(null, layout);
   const m = layout.margin;
-  const frame = plotFrame(s.size, domain, m, s.showscale !== false);
   if (!frame) return null;
-  const pw = s.size.w - m.l - m.r; const ph = s.size.h - m.t - m.b;
+  const pw = px.w - m.l - m.r; const ph = px.h - m.t - m.b;
   const dx = domain.x[1] - domain.x[0]; const dy = domain.y[1] - domain.y[0];
   let x0 = m.l + frame.x[0] * pw; let w = (frame.x[1] - frame.x[0]) * pw;
   let y0 = m.t; let h = ph;

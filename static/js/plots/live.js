@@ -59,9 +59,11 @@ export class LiveLayer {
     const ok = (p) => p && Number.isFinite(p[0]) && Number.isFinite(p[1]);
     if (s.surface) { this.drawSurface(ctx, a, s.surface); this.warmed = true; }
     ctx.lineJoin = "round"; ctx.lineCap = "round";
+    // the figure's 2 px paths, ≥ 3 px in presentation mode (display.js enlarges the figure's)
+    const pathWidth = document.documentElement.dataset.present === "1" ? 3 : 2;
     for (const p of s.paths) {
       ctx.globalAlpha = p.opacity ?? 1;
-      ctx.strokeStyle = tc(p.color); ctx.lineWidth = 2;
+      ctx.strokeStyle = tc(p.color); ctx.lineWidth = pathWidth;
       ctx.beginPath();
       let pen = false;
       for (const q of p.xy) {

@@ -138,10 +138,12 @@ export class Renderer {
     if (!s) return;
     // a surface's level transform (cold: ~20 ms) and its first raster in two frames: two shorter tasks
     if (this.view.scene.zKey !== z) { this.schedule(); return; }
+    this.setMode(s.plot); // the plots' layout (contour, 3D or both) is set before the first frame, not after it
     const key = `${s.content}|${s.shape}`;
     if (key === this.previewKey) return;
     this.previewKey = key;
-    const axes = s.plot !== "3d" && !s.stepping ? contourAxes(s) : null;
+    const box = this.el.contour.getBoundingClientRect();
+    const axes = s.plot !== "3d" && !s.stepping ? contourAxes(s, { w: box.width, h: box.height }) : null;
     if (axes) this.live.draw(liveScene(s, { keepEig: false, surface: true }), axes);
     // the legend, title and theory panel in a task of their own: short tasks keep the page answering input
     this.later.push(() => { this.chrome(s); if (s.run?.done) this.theory(s); });
