@@ -87,6 +87,10 @@ def why(report: dict) -> list[str]:
     out.append(f"- long tasks (> 50 ms): {len(items(report, 'long-tasks'))}")
     for t in tasks:
         out.append(f"  {t['duration']:6.0f} ms at {t['startTime']:6.0f} ms  {short(t['url'])}")
+    # the list above is Lighthouse's simulation (Lantern), which can leave late tasks out; the trace has them all
+    seen = [t for t in items(report, "main-thread-tasks") if t.get("duration", 0) > 50]
+    out.append(f"- main-thread tasks > 50 ms in the trace (observed, unthrottled): {len(seen)}; "
+               + ", ".join(f"{t['duration']:.0f} ms at {t['startTime']:.0f}" for t in seen))
     out.append("- script boot-up (total / scripting / parse+compile, ms):")
     for it in items(report, "bootup-time", 6):
         out.append(f"  {it['total']:6.0f} {it['scripting']:6.0f} {it['scriptParseCompile']:6.0f}  {short(it['url'])}")
