@@ -1,8 +1,10 @@
-"""κ in the 3D view (issue 20): a new surface is first built coarse on the same Plotly surface trace, then
-sharpened to the full grid once the input pauses, and each mesh build traces its contour lines once. No timing
-asserted: only which meshes were built and what ends up drawn."""
+"""κ in the 3D view (issue 20): a new surface comes as a 61² grid and is built at once on the same Plotly surface
+trace, then sharpened to the full grid once the input pauses, and each mesh build traces its contour lines once.
+No timing asserted: only which meshes were built and what ends up drawn."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -49,11 +51,20 @@ def test_a_new_kappa_in_3d_is_drawn_coarse_at_once_then_sharpened_in_place(tab):
         return
     assert page.evaluate("() => document.getElementById('surface3d').data[0].z.length") == 121
     page.evaluate(SPY)
+    sizes = []  # (endpoint, grid size) of each API request from here on
+
+    def seen(r):
+        if "/api/" in r.url and r.method == "POST":
+            body = json.loads(r.post_data or "{}")
+            sizes.append((r.url.split("/api/")[1], body.get("grid_n") or body.get("n")))
+
+    page.on("request", seen)
     version = tab.version()
-    assert page.evaluate(FIRST_DRAW, [KAPPA, 600]) == 61  # the new surface's first draw: every other vertex
+    assert page.evaluate(FIRST_DRAW, [KAPPA, 600]) == 61  # the new surface's first draw: a 61² mesh
     tab.settle(version)
     spy = page.evaluate("() => ({builds: window.__spy.builds, traced: window.__spy.traced})")
     assert spy["builds"] == [61, 121]  # then the full grid, once the input paused
+    assert sizes == [("scene", 61), ("grid", 121)]
     assert spy["traced"] == 2  # contour lines traced once per mesh (not again by the render that follows)
     assert page.evaluate(SAME_TRACE)  # on the same surface trace: its mesh swapped in place
     assert page.evaluate("() => document.getElementById('surface3d').data[0].z.length") == 121

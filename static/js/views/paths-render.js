@@ -327,6 +327,9 @@ export class Renderer {
     keepSurfaceMesh(this.el.s3d); // a path-only change then leaves the surface mesh alone (plots/surface3d.js)
   }
 
+  /** A 3D surface is built and shown: a new surface's grid can come coarse first (views/paths.js fetchRun). */
+  meshShown() { return this.mode !== "2d" && !!this.el.s3d._fullLayout?.scene?._scene; }
+
   setMode(mode) {
     if (mode === this.mode) return;
     this.mode = mode;

@@ -241,7 +241,7 @@ class PathsView {
           if (pointKey) this.fetchPoint(body.surface, body.start, pointKey); // the scene would have brought it
           run = tag(runFromResponse(await postJSON("/api/run", body, { signal })));
         } else {
-          const coarse = this.dragging;
+          const coarse = this.dragging || this.renderer.meshShown(); // 3D: a 61² mesh at once, the full grid at the pause
           const res = await postJSON("/api/scene", { ...body, grid_n: coarse ? GRID_DRAG_N : GRID_N }, { signal });
           this.gotScene(res, surfaceKey, surfaceKey + JSON.stringify(body.start), seq, body.start);
           run = tag(runFromResponse(res.run));
