@@ -51,6 +51,15 @@ class Tab:
         self.page.goto(self.base + "/" + hash_)
         settle(self.page)
 
+    def open_3d(self) -> bool:
+        """Open the 3D view; False (after checking the page says why) when this browser offers no WebGL."""
+        self.allowed.append("GPU stall")  # software GL chatter in headless Chromium
+        self.open("#plot=3d")
+        if self.page.evaluate("() => !!document.getElementById('surface3d').data"):
+            return True
+        assert "WebGL" in self.page.get_by_test_id("surface3d").inner_text()
+        return False
+
     def version(self) -> int:
         return self.page.evaluate("() => window.__losslab.version")
 

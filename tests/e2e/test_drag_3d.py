@@ -44,10 +44,7 @@ SAME_TRACE = """() => Object.values(document.getElementById('surface3d')._fullLa
 
 def test_a_new_kappa_in_3d_is_drawn_coarse_at_once_then_sharpened_in_place(tab):
     page = tab.page
-    tab.allowed.append("GPU stall")  # software GL chatter in headless Chromium
-    tab.open("#plot=3d")
-    if not page.evaluate("() => !!document.getElementById('surface3d').data"):
-        assert "WebGL" in page.get_by_test_id("surface3d").inner_text()
+    if not tab.open_3d():
         return
     assert page.evaluate("() => document.getElementById('surface3d').data[0].z.length") == 121
     page.evaluate(SPY)

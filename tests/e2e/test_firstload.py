@@ -71,10 +71,7 @@ PATH_X = "() => Array.from(document.getElementById('surface3d').data.find((t) =>
 
 def test_3d_path_change_keeps_the_surface_mesh_and_a_new_surface_rebuilds_it(tab):
     page = tab.page
-    tab.allowed.append("GPU stall")  # software GL chatter in headless Chromium
-    tab.open("#plot=3d")
-    if not page.evaluate("() => !!document.getElementById('surface3d').data"):
-        assert "WebGL" in page.get_by_test_id("surface3d").inner_text()
+    if not tab.open_3d():
         return
     assert page.evaluate(SPY) == 0
     before = page.evaluate(PATH_X)
