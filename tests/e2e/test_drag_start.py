@@ -124,6 +124,20 @@ def test_a_click_sets_the_start_under_the_pointer_even_over_a_diverged_path_and_
     tab.assert_clean()
 
 
+def test_two_quick_clicks_set_the_start_twice_and_leave_the_zoom_alone(tab):
+    # Plotly reads two clicks within 300 ms as a double-click: it must reset to the domain, not fit the paths
+    tab.open()
+    page = tab.page
+    for pt in [(-3, 2.5), (2.5, -3)]:
+        page.mouse.click(*page.evaluate(TO_PIXEL, list(pt)))
+        page.wait_for_timeout(100)
+    tab.settle()
+    assert start(tab) == [2.5, -3]
+    ranges = "(id) => { const fl = document.getElementById(id)._fullLayout; return [fl.xaxis.range, fl.yaxis.range]; }"
+    assert page.evaluate(ranges, "contour") == page.evaluate(ranges, "contour-surface") == [[-5, 5], [-5, 5]]
+    tab.assert_clean()
+
+
 def test_a_diverged_path_stops_at_the_domain_edge_with_its_marker_and_leaves_the_axes_alone(tab):
     tab.open("#surface=quadratic&s.kappa=50&s.theta=30&opt=gd(lr=0.1);momentum(lr=0.01,momentum=0.9)")
     page = tab.page

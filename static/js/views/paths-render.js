@@ -15,6 +15,9 @@ import { renderTheory } from "../theory.js";
 import { plotlyReady } from "../plotly-loader.js";
 
 const KINDS = [["loss", "#chart-loss"], ["dist", "#chart-dist"], ["lr", "#chart-lr"]];
+// a double-click (Plotly also counts two quick clicks that set the start twice) resets the zoom to the domain: its
+// default, "reset+autosize", would fit this figure's axes to the paths (the surface lives in the layer below)
+const PATHS_CONFIG = { ...CONFIG, doubleClick: "reset" };
 const SYNC_MS = 250; // the Plotly figure and the side charts catch up this long after the last change
 
 export class Renderer {
@@ -215,7 +218,7 @@ export class Renderer {
     this.setMode(s.plot);
     if (s.plot !== "3d" || !this.drawnContour) {
       const fig = contourFigure(s);
-      plotly().react(this.el.contour, fig.data, fig.layout, CONFIG);
+      plotly().react(this.el.contour, fig.data, fig.layout, PATHS_CONFIG);
       markIterates(this.el.contour); // before this frame paints (later redraws: plotly_afterplot)
       this.drawnContour = true;
       this.attach();
