@@ -47,6 +47,7 @@ def test_a_new_kappa_is_one_scene_request_and_a_drag_draws_coarse_then_the_full_
     body = calls[0][1]
     assert body["grid_n"] == 121 and body["surface"]["params"]["kappa"] == page.evaluate(STATE)["sp"]["kappa"]
     assert page.evaluate(CONTOUR_ROWS) == 121
+    assert page.evaluate("() => window.__losslab.syncMs") > 0  # a slider's input: the sync waited for a pause
 
     calls.clear()
     before = page.evaluate(DRAWN)["count"]

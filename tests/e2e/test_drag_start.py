@@ -121,6 +121,8 @@ def test_a_click_sets_the_start_under_the_pointer_even_over_a_diverged_path_and_
         tab.settle(version)
         sx, sy = start(tab)
         assert abs(sx - pt[0]) < 0.05 and abs(sy - pt[1]) < 0.05, (i, pt, (sx, sy))
+        # a click is a complete gesture: the figure and side charts followed its paths without waiting for a pause
+        assert page.evaluate("() => window.__losslab.syncMs") == 0
     tab.assert_clean()
 
 

@@ -210,7 +210,13 @@ export class Renderer {
     }
     if (s.content !== this.sideContent || s.shape !== this.sideShape) this.dirty.side = true;
     this.chrome(s);
-    if (this.dirty.main || this.dirty.side || this.coarse3d) this.syncSoon(this.firstSync ? 0 : SYNC_MS);
+    if (this.dirty.main || this.dirty.side || this.coarse3d) this.syncSoon(this.firstSync || this.settleNow ? 0 : SYNC_MS);
+  }
+
+  /** The change in progress: part of a gesture that goes on (sync when the input pauses) or complete (at once). */
+  gesture(continuous) {
+    this.settleNow = !continuous;
+    if (this.settleNow && this.syncTimer) this.syncSoon(0); // a sync already waits for the pause: now
   }
 
   /** The full Plotly figure (contour, and 3D when shown); `settled`: drawn by the sync (the input paused). */
@@ -252,6 +258,7 @@ export class Renderer {
 
   /** Bring the figure and the side charts up to date SYNC_MS after the last change (restarted by each change). */
   syncSoon(ms = SYNC_MS) {
+    this.view.hooks.syncMs = ms; // how long the last scheduled sync waits (tests: 0 after a complete gesture)
     clearTimeout(this.syncTimer);
     const token = {};
     this.syncToken = token;
@@ -285,7 +292,7 @@ export class Renderer {
         }
       }
     } catch (err) { this.view.ctx.ui.error(err); }
-    const done = () => { this.syncPending = false; this.view.rendered(); };
+    const done = () => { this.syncPending = false; this.settleNow = false; this.view.rendered(); };
     const next = () => {
       if (token !== this.syncToken) return; // a newer change: its own sync follows
       const step = steps.shift();

@@ -67,6 +67,9 @@ class PathsView {
     this.teach = new StepMode(root, this, { runBody, surfaceRef }); // step-through arrows and narration
     this.lessonCard = new LessonCard(root, this.store);
     this.store.subscribe((s, source) => this.onState(s, source));
+    // a slider released (mouse, pen, touch) ends its gesture: the figure and side charts follow its paths at once
+    // (not its `change` event: a held arrow key fires one per step)
+    root.addEventListener("pointerup", (ev) => { if (ev.target.type === "range") this.renderer.gesture(false); });
     this.onState(this.store.get());
   }
 
@@ -74,6 +77,7 @@ class PathsView {
   onState(s, source) {
     if (s.view !== "paths") return;
     this.request(s); // first: the server works on the answer while the panels below are brought up to date
+    this.renderer.gesture(continuous(source));
     this.scenePanel.render(s);
     this.optPanel.render(s, this.theory());
     this.teach.onState(s, source);
@@ -374,4 +378,14 @@ class PathsView {
       this.hooks.markReady();
     }
   }
+}
+
+/**
+ * Whether the state change in progress is one step of a gesture that goes on (a range slider's input, a dragged
+ * start, a held arrow key): the figure and side charts then wait for the input to pause (paths-render.js SYNC_MS);
+ * a click, a typed value or a release is complete, and they follow its paths at once.
+ */
+function continuous(source) {
+  const ev = window.event;
+  return source === "drag" || ev?.type === "keydown" || (ev?.type === "input" && ev.target?.type === "range");
 }
