@@ -17,9 +17,7 @@ A request over `max_request_seconds` is a 422 that says by how much and what to 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +26,7 @@ import numpy as np
 from app.errors import EngineInputError
 from app.settings import Budget, Settings
 from engine import kernels
+from engine.lru import LRU
 
 STREAM_CHUNK_STEPS = Settings.model_fields["stream_chunk_steps"].default
 _PROBE_SMALL = np.array([[0.3, -0.7]])
@@ -50,30 +49,7 @@ class EvalCost:
         return self.hess_fixed + n * self.hess_point
 
 
-class _Measured:
-    """Per-surface measurements, bounded (an LRU of 256 surfaces; a formula's is keyed by its text)."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
-
-    def peek(self, key: Any) -> EvalCost | None:
-        with self.lock:
-            return self.data.get(key)
-
-    def get(self, key: Any, surface) -> EvalCost:
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-        value = measure(surface)
-        with self.lock:
-            self.data[key] = value
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-        return value
-
-
-_MEASURED = _Measured()
+_MEASURED = LRU(256)  # per-surface measurements (a formula's keyed by its text)
 
 
 def _best(fn, points: np.ndarray) -> float:
@@ -103,7 +79,7 @@ def _key(ref) -> Any:
 
 def surface_cost(ref) -> EvalCost:
     """The measured cost of a compiled SurfaceRef's surface (cached per name and params, or text)."""
-    return _MEASURED.get(_key(ref), ref.surface)
+    return _MEASURED.get(_key(ref), lambda: measure(ref.surface))
 
 
 def cached_surface_cost(ref) -> EvalCost | None:

@@ -7,8 +7,6 @@ name, the allowed values. The engine objects built during validation are kept on
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -27,6 +25,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from app.schemas.params import Int, literal_name, model_name, params_model, table_fields, tagged_union
+from engine.lru import LRU
 from engine.optimizers import REGISTRY as OPTIMIZERS
 from engine.optimizers import Optimizer, make_optimizer
 from engine.run import Noise
@@ -144,31 +143,17 @@ class SurfaceRefBase(Strict):
         return surface
 
 
-class _Shared:
-    """One engine object per distinct request value, shared by requests (an LRU of `size`).
+def _shared(cache: LRU, key: tuple, build: Callable[[], Any]) -> Any:
+    """One engine object per distinct request value, shared by requests (an LRU of 256).
 
     Surfaces and optimizers do not change once built (optimizers are pure functions and their
     hyperparameters; a surface's derived values are kept on it: the divergence rule's view range,
     the theory block's eigenvalues), so a slider's requests skip building them and that work."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size, self.data, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key: tuple, build: Callable[[], Any]) -> Any:
-        try:
-            hash(key)
-        except TypeError:  # not a value the schemas let through: built as it is, not kept
-            return build()
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-        value = build()  # may raise (a 422): nothing is kept
-        with self.lock:
-            self.data[key] = value
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-        return value
+    try:
+        hash(key)
+    except TypeError:  # not a value the schemas let through: built as it is, not kept
+        return build()
+    return cache.get(key, build)  # a build that raises (a 422) keeps nothing
 
 
 def _exact(value: Any) -> Any:
@@ -185,7 +170,7 @@ def _exact_items(values: dict[str, Any]) -> tuple:
     return tuple(sorted((k, _exact(v)) for k, v in values.items()))
 
 
-_SURFACES, _OPTIMIZERS = _Shared(), _Shared()
+_SURFACES, _OPTIMIZERS = LRU(256), LRU(256)
 
 
 def registered_surface(name: str, params: dict[str, Any], expr: str | None,
@@ -194,12 +179,12 @@ def registered_surface(name: str, params: dict[str, Any], expr: str | None,
     if expr is not None:  # refused by surface_from_ref (only 'custom' takes a formula)
         return surface_from_ref(name, params, expr, domain)
     key = (name, _exact_items(params), None if domain is None else _exact(domain))
-    return _SURFACES.get(key, lambda: surface_from_ref(name, params, None, domain))
+    return _shared(_SURFACES, key, lambda: surface_from_ref(name, params, None, domain))
 
 
 def shared_optimizer(name: str, hparams: dict[str, Any]) -> Optimizer:
     """`make_optimizer(name, hparams)`, one object per distinct spec (its checks run once)."""
-    return _OPTIMIZERS.get((name, _exact_items(hparams)), lambda: make_optimizer(name, hparams))
+    return _shared(_OPTIMIZERS, (name, _exact_items(hparams)), lambda: make_optimizer(name, hparams))
 
 
 class _PendingCustom:

@@ -14,16 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from engine.lru import LRU
 from engine.surfaces.base import Stationary, Surface
 from engine.surfaces.custom_stationary import find_stationary
-from engine.surfaces.formula_compile import _LRU, CompiledFormula, compile_formula
+from engine.surfaces.formula_compile import CompiledFormula, compile_formula
 
 DEFAULT_EXPR = "x**2 + 10*y**2 - 0.5*sin(3*x*y)"
 DEFAULT_DOMAIN = ((-5.0, 5.0), (-5.0, 5.0))
 MAX_DOMAIN_ABS = 1e6  # |lo|, |hi| of a custom domain
 
 Domain = tuple[tuple[float, float], tuple[float, float]]
-_FOUND = _LRU(128)  # (expr, domain) -> the numerically found stationary points
+_FOUND = LRU(128)  # (expr, domain) -> the numerically found stationary points
 
 
 class CustomSurface(Surface):

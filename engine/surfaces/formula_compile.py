@@ -27,14 +27,13 @@ refused for size are refused in ~20 ms.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from engine.lru import LRU
 from engine.surfaces.base import curvature_class
 from engine.surfaces.formula import numeric_value, parse_formula
 from engine.surfaces.formula_cost import derivative_size, tree_size
@@ -108,34 +107,8 @@ class CompiledFormula:
         return {name: self.text(name, latex) for name in NAMES}
 
 
-class _LRU:
-    """A small thread-safe LRU map (values computed outside the lock; a race computes twice)."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self.data: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key, make):
-        with self.lock:
-            if key in self.data:
-                self.data.move_to_end(key)
-                return self.data[key]
-        value = make()
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.maxsize:
-                self.data.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-
-
-_BY_TEXT = _LRU(CACHE_SIZE)
-_BY_EXPR = _LRU(CACHE_SIZE)
+_BY_TEXT = LRU(CACHE_SIZE)
+_BY_EXPR = LRU(CACHE_SIZE)
 
 
 def compile_formula(text: str) -> CompiledFormula:

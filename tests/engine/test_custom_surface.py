@@ -8,10 +8,11 @@ import warnings
 import numpy as np
 import pytest
 
+from engine.lru import LRU
 from engine.surfaces import REGISTRY, make_surface
 from engine.surfaces.base import Surface
 from engine.surfaces.custom import DEFAULT_DOMAIN, CustomSurface, make_custom
-from engine.surfaces.formula_compile import _LRU, compile_formula
+from engine.surfaces.formula_compile import compile_formula
 from engine.surfaces.formula_limits import FormulaError
 
 
@@ -220,7 +221,7 @@ def test_refusals_are_cached_but_raised_fresh():
 
 
 def test_the_lru_is_bounded_and_keeps_recent_entries():
-    lru = _LRU(2)
+    lru = LRU(2)
     made = []
     make = lambda key: (lambda: made.append(key) or key.upper())  # noqa: E731
     assert [lru.get(k, make(k)) for k in ["a", "b", "a", "c", "a", "b"]] == ["A", "B", "A", "C", "A", "B"]
