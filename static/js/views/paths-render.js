@@ -3,12 +3,13 @@
 
 import { $, h } from "../dom.js";
 import { colorOf, displayNames } from "../controls/optimizers.js";
-import { CONFIG, levelTransform, plotly, timeShape, traceIndex } from "../plots/common.js";
-import { arrowLengths, axesSegments, contourAxes, contourFigure, indexAt, liveScene, markIterates, nowTrace } from "../plots/contour.js";
+import { CONFIG, levelTransform, plotly } from "../plots/common.js";
+import { axesSegments, contourAxes, contourFigure, liveScene, markIterates } from "../plots/contour.js";
 import { LiveLayer, rememberFlat } from "../plots/live.js";
 import { StartPointer } from "./paths-pointer.js";
 import { SurfaceLayer } from "./paths-layer.js";
-import { seriesFigure, seriesFor, valueAt } from "../plots/series.js";
+import { seriesFigure } from "../plots/series.js";
+import { drawCursor, moveTime } from "./paths-marks.js";
 import { renderLegend, renderTitle } from "./paths-legend.js";
 import { COARSE_MESH_N, hasWebGL, keepSurfaceMesh, surfaceFigure } from "../plots/surface3d.js";
 import { renderTheory } from "../theory.js";
@@ -325,7 +326,7 @@ export class Renderer {
       this.el.s3d.replaceChildren(h("p", { class: "no-webgl" }, "3D needs WebGL, which this browser does not offer."));
       return;
     }
-    const built = !!this.el.s3d._fullLayout?.scene?._scene; // the first build goes straight to the full grid
+    const built = this.meshBuilt(); // the first build goes straight to the full grid
     const coarse = !settled && built && s.grid.x.length > COARSE_MESH_N && (s.surfaceKey !== this.surface3d || this.coarse3d);
     // WebGL at the screen's pixel ratio (Plotly's default renders at 2×: four times the pixels to fill in software GL)
     const pixelRatio = Math.max(1, window.devicePixelRatio || 1);
@@ -338,7 +339,9 @@ export class Renderer {
   }
 
   /** A 3D surface is built and shown: a new surface's grid can come coarse first (views/paths.js fetchRun). */
-  meshShown() { return this.mode !== "2d" && !!this.el.s3d._fullLayout?.scene?._scene; }
+  meshShown() { return this.mode !== "2d" && this.meshBuilt(); }
+
+  meshBuilt() { return !!this.el.s3d._fullLayout?.scene?._scene; }
 
   setMode(mode) {
     if (mode === this.mode) return;
@@ -364,53 +367,9 @@ export class Renderer {
     this.view.readout.attach(gd);
   }
 
-  /** Move the "now" markers and the time hairlines without rebuilding any figure. */
-  time(t) {
-    const sh = this.shown;
-    if (!sh?.run) return;
-    if (this.syncPending) { this.schedule(); return; } // the live canvas draws the markers; the sync follows
-    const P = plotly();
-    const now = nowTrace(sh.run, sh.colors, t);
-    const gd = this.el.contour;
-    const i = traceIndex(gd, "now");
-    if (i >= 0) P.restyle(gd, { x: [now.x], y: [now.y], visible: [t < this.view.scrubber.max] }, [i]);
-    if (!this.el.s3d.hidden && this.el.s3d.data) {
-      const j = traceIndex(this.el.s3d, "now3d");
-      const lv = this.levels3d;
-      const lift = (lv.hi - lv.lo) * 0.006;
-      const z = sh.run.runs.map((r) => (r.path.length ? lv.fwd(r.loss[indexAt(r, t)]) + lift : null));
-      if (j >= 0) P.restyle(this.el.s3d, { x: [now.x], y: [now.y], z: [z] }, [j]);
-    }
-    for (const c of this.charts) {
-      const k = traceIndex(c.gd, "now");
-      const ys = sh.run.runs.map((r) => seriesFor(r, c.kind, sh.info));
-      if (k >= 0) {
-        P.update(c.gd, { x: [ys.map((y) => Math.min(t, y.length - 1))], y: [ys.map((y) => valueAt(y, t))] },
-          { shapes: [timeShape(t)] }, [k]);
-      }
-    }
-  }
+  /** Move the "now" markers and the time hairlines without rebuilding any figure (views/paths-marks.js). */
+  time(t) { moveTime(this, t); }
 
   /** Eigen-axes through the cursor (∝ |λ|; dotted where λ < 0). g = null clears them. */
-  cursor(g, at) {
-    const gd = this.el.contour; const sh = this.shown;
-    if (!gd.data || !sh || this.live.active) return; // a restyle would redraw the stale figure under the canvas
-    const idx = [traceIndex(gd, "cursor-1"), traceIndex(gd, "cursor-2")];
-    if (idx.some((i) => i < 0)) return;
-    // clearing axes that are not drawn is free; a restyle would recompute the whole figure (~100 ms: the contour)
-    if (!g && idx.every((i) => !gd.data[i].x?.length)) return;
-    const d = sh.info.domain;
-    const full = 0.09 * Math.min(d.x[1] - d.x[0], d.y[1] - d.y[0]);
-    const ok = g && g.eigenvectors?.every((e) => e && e[0] !== null);
-    const lens = ok ? arrowLengths(g.eigenvalues, full) : [0, 0];
-    const xs = []; const ys = []; const dash = [];
-    [0, 1].forEach((i) => {
-      if (!ok || !lens[i]) { xs.push([]); ys.push([]); dash.push("solid"); return; }
-      const e = g.eigenvectors[i];
-      xs.push([at[0] - e[0] * lens[i], at[0] + e[0] * lens[i]]);
-      ys.push([at[1] - e[1] * lens[i], at[1] + e[1] * lens[i]]);
-      dash.push(g.eigenvalues[i] < 0 ? "dot" : "solid");
-    });
-    plotly().restyle(gd, { x: xs, y: ys, "line.dash": dash }, idx);
-  }
+  cursor(g, at) { drawCursor(this, g, at); }
 }
