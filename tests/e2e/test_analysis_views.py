@@ -196,6 +196,11 @@ def test_tune_all_applies_each_tuned_eta_and_the_paths_view_reruns_with_them(tab
     page.locator("[data-view-tab=tune]").click()
     page.get_by_test_id("tune-halving").click()
     tab.settle(version)
+    # the tab switch alone may render (the applied grid result) before the halving request leaves:
+    # wait for the halving answer itself rather than for any render
+    page.wait_for_function(
+        "() => !window.__losslab.busy && window.__losslab.analysis.tune.results.tune?.method === 'halving'",
+        timeout=15000)
     res = page.evaluate(HOOK, "tune")["results"]["tune"]
     assert res["method"] == "halving"
     for r in res["results"]:
