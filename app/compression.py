@@ -100,40 +100,38 @@ class CompressionMiddleware:
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A computed answer to a remote client: a large JSON 200 leaves gzipped, anything else as it came."""
-        start: Message = {}
-        chunks: list[bytes] = []
-        forward = False
+        def whole(h: Headers) -> bool:  # streams (NDJSON) and errors go out untouched, as they come
+            return "content-encoding" not in h and h.get("content-type", "").startswith("application/json")
 
-        async def capture(message: Message) -> None:
-            nonlocal start, forward
-            if message["type"] == "http.response.start":
-                h = Headers(raw=message.get("headers", []))
-                forward = (message["status"] != 200 or "content-encoding" in h
-                           or not h.get("content-type", "").startswith("application/json"))
-                if forward:  # streams (NDJSON), errors: untouched, as they come
-                    await send(message)
-                else:
-                    start = message
-            elif forward:
-                await send(message)
-            else:
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, capture)
-        if forward or not start:
+        held = await self._hold(scope, receive, send, whole)
+        if held is None:
             return
-        body = b"".join(chunks)
-        headers = MutableHeaders(raw=list(start.get("headers", [])))
+        headers, body = held
         if len(body) >= POST_MIN_BYTES:
-            body = await anyio.to_thread.run_sync(lambda: gzip.compress(body, compresslevel=POST_LEVEL, mtime=0))
-            headers["content-encoding"] = "gzip"
-            headers["content-length"] = str(len(body))
-        headers.add_vary_header("Accept-Encoding")
+            headers, body = await _gzipped(headers, body, POST_LEVEL)
+        else:
+            headers.add_vary_header("Accept-Encoding")
         await send({"type": "http.response.start", "status": 200, "headers": headers.raw})
         await send({"type": "http.response.body", "body": body})
 
     async def _fetch(self, key: str, scope: Scope, receive: Receive, send: Send):
         """Run the app; an immutable 200 is compressed whole and cached, anything else is sent as it came."""
+        def immutable(h: Headers) -> bool:
+            return "immutable" in h.get("cache-control", "") and "content-encoding" not in h
+
+        held = await self._hold(scope, receive, send, immutable)
+        if held is None:
+            return None
+        headers, packed = await _gzipped(*held, 9)
+        hit = (headers.raw, packed)
+        if self.cached_bytes + len(packed) <= MAX_CACHED_BYTES:
+            self.cache[key] = hit
+            self.cached_bytes += len(packed)
+        return hit
+
+    async def _hold(self, scope: Scope, receive: Receive, send: Send, wanted) -> tuple[MutableHeaders, bytes] | None:
+        """Run the app. A 200 whose headers are `wanted` is held back whole and returned (headers, body);
+        any other answer is forwarded message by message as it comes, and None returned."""
         start: Message = {}
         chunks: list[bytes] = []
         forward = False
@@ -141,9 +139,7 @@ class CompressionMiddleware:
         async def capture(message: Message) -> None:
             nonlocal start, forward
             if message["type"] == "http.response.start":
-                h = Headers(raw=message.get("headers", []))
-                immutable = "immutable" in h.get("cache-control", "") and "content-encoding" not in h
-                forward = message["status"] != 200 or not immutable
+                forward = message["status"] != 200 or not wanted(Headers(raw=message.get("headers", [])))
                 if forward:
                     await send(message)
                 else:
@@ -156,14 +152,13 @@ class CompressionMiddleware:
         await self.app(scope, receive, capture)
         if forward or not start:
             return None
-        body = b"".join(chunks)
-        packed = await anyio.to_thread.run_sync(lambda: gzip.compress(body, compresslevel=9, mtime=0))
-        headers = MutableHeaders(raw=list(start.get("headers", [])))
-        headers["content-encoding"] = "gzip"
-        headers["content-length"] = str(len(packed))
-        headers.add_vary_header("Accept-Encoding")
-        hit = (headers.raw, packed)
-        if self.cached_bytes + len(packed) <= MAX_CACHED_BYTES:
-            self.cache[key] = hit
-            self.cached_bytes += len(packed)
-        return hit
+        return MutableHeaders(raw=list(start.get("headers", []))), b"".join(chunks)
+
+
+async def _gzipped(headers: MutableHeaders, body: bytes, level: int) -> tuple[MutableHeaders, bytes]:
+    """The body gzipped in a worker thread (it releases the GIL), with its headers updated."""
+    packed = await anyio.to_thread.run_sync(lambda: gzip.compress(body, compresslevel=level, mtime=0))
+    headers["content-encoding"] = "gzip"
+    headers["content-length"] = str(len(packed))
+    headers.add_vary_header("Accept-Encoding")
+    return headers, packed
