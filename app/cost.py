@@ -4,7 +4,9 @@ The estimate follows what the engine really does: a lockstep run takes `steps` r
 gradient call on k points plus k optimizer updates; a batched runner (basins, phase, tune) takes
 `steps` rounds of a gradient and a value call on N points plus one vectorized update; a network
 costs its multiply-adds (`NetworkTrainRequest.work`). The price of a gradient call is measured
-on the surface itself, once per surface (a formula can be 100× a quadratic): the best of three
+on the surface itself, once per built-in surface or formula (a formula can be 100× a quadratic; a
+built-in's parameters change its numbers, never its operations, so a dragged κ is not re-measured
+at every value: that was a second trip through the workers, ~1-4 ms, per new surface): the best of three
 timings (thread CPU time) at 1 and at 1024 points gives a fixed part and a per-point part. The engine constants
 (one optimizer update, one batched point-update, one multiply-add) are settings, calibrated on
 the reference machine by `bench/load.py --calibrate`. A run's optimizer that the compiled kernels
@@ -74,11 +76,12 @@ def measure(surface) -> EvalCost:
 
 
 def _key(ref) -> Any:
-    return ("custom", ref.expr) if ref.name == "custom" else (ref.name, tuple(sorted(ref.params.items())))
+    """A formula by its text; a built-in by its name alone (its parameters do not change what it computes)."""
+    return ("custom", ref.expr) if ref.name == "custom" else (ref.name,)
 
 
 def surface_cost(ref) -> EvalCost:
-    """The measured cost of a compiled SurfaceRef's surface (cached per name and params, or text)."""
+    """The measured cost of a compiled SurfaceRef's surface (cached per built-in name, or formula text)."""
     return _MEASURED.get(_key(ref), lambda: measure(ref.surface))
 
 

@@ -68,3 +68,21 @@ def test_over_budget_requests_are_422s_naming_the_budget(client, path, body, low
     assert response.status_code == 422, response.text
     (err,) = strict_json(response.text)["detail"]
     assert "max_request_seconds" in err["msg"] and lower in err["msg"], err
+
+
+def test_a_built_in_surface_is_measured_once_whatever_its_parameters(client, monkeypatch):
+    """A dragged κ asks for a new quadratic at every value: its price is the quadratic's, measured once
+    (a measurement per value was a second trip through the workers per request)."""
+    from app import cost
+
+    measured = []
+    monkeypatch.setattr(cost, "_MEASURED", cost.LRU(256))
+    monkeypatch.setattr(cost, "measure", lambda surface: measured.append(surface) or cost.EvalCost(1e-6, 0, 1e-6, 0))
+    for kappa in (3.0, 30.0, 300.0):
+        for name, params in (("quadratic", {"kappa": kappa}), ("rosenbrock", {"b": kappa})):
+            body = {"surface": {"name": name, "params": params}, "steps": 5, "optimizers": [{"name": "gd"}]}
+            assert client.post("/api/run", json=body).status_code == 200
+    assert [s.describe()["name"] for s in measured] == ["quadratic", "rosenbrock"]  # once each, not 3 times
+    expr = {"surface": {"name": "custom", "expr": "x**2 + 3*y**2"}, "steps": 5, "optimizers": [{"name": "gd"}]}
+    assert client.post("/api/run", json=expr).status_code == 200
+    assert len(measured) == 3  # a formula is measured by its text
