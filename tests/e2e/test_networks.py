@@ -201,6 +201,9 @@ def test_the_url_hash_round_trips_the_scene(tab, context, server_url):
     page.get_by_test_id("nets-steps").fill("60")
     page.get_by_test_id("nets-steps").press("Enter")
     tab.settle(version)
+    # two edits, two trainings: the first may have settled before the second left, so wait for the second's
+    page.wait_for_function("() => !window.__losslab.busy && window.__losslab.networkBody?.steps === 60"
+                           " && String(window.__losslab.networkBody.model.hidden) === '6,5'", timeout=15000)
     url = page.url
     assert "nsteps=60" in url and "hidden=6x5" in url
     edited = page.evaluate(BODY)
