@@ -115,10 +115,11 @@ const MARGIN = { l: 36, r: 4, t: 6, b: 26 };
  * The plot area and axes of contourFigure(s) before Plotly has drawn it, as Plotly will lay them out: the
  * margins (widened in presentation mode by display.js), plotFrame's x domain, then equal scales: the axis with
  * room to spare shrinks about its middle (constrain: "domain"). Returns {xa, ya} with Plotly's axis fields
- * the live canvas uses (_offset, _length, l2p, p2l), or null when the div has no size yet. `px`: the div's
- * exact (fractional) size, which Plotly lays out in; the x domain comes from s.size as in the figure.
+ * the live canvas uses (_offset, _length, l2p, p2l), or null when the div has no size yet. Both figures are
+ * laid out at s.size (the div's measured pixels), so this frame is theirs to the pixel.
  */
-export function contourAxes(s, px = s.size) {
+export function contourAxes(s) {
+  const px = s.size;
   const domain = s.info.domain;
   // the figure's x domain is computed from MARGIN; display.js then widens its margins in presentation mode
   const frame = plotFrame(s.size, domain, MARGIN, s.showscale !== false);
@@ -287,6 +288,9 @@ export function contourFigure(s) {
   }
   const layout = {
     ...frameLayout(s, null, false).layout, plot_bgcolor: "rgba(0,0,0,0)",
+    // the layer's size (surfaceLayer): a resize redraws both from one measurement (paths-render.js), never
+    // this one alone from Plotly's own resize handler, which kept the old frame's x domain for ~100 ms
+    width: s.size.w, height: s.size.h,
     showlegend: false, hovermode: "closest", dragmode: "zoom", uirevision: s.revision,
     hoveranywhere: true, clickanywhere: true,
     hoverlabel: { font: { family: FONT_FAMILY, size: 12 }, bgcolor: "#fff" },

@@ -18,7 +18,7 @@ import { plotlyReady } from "../plotly-loader.js";
 const KINDS = [["loss", "#chart-loss"], ["dist", "#chart-dist"], ["lr", "#chart-lr"]];
 // a double-click (Plotly also counts two quick clicks that set the start twice) resets the zoom to the domain: its
 // default, "reset+autosize", would fit this figure's axes to the paths (the surface lives in the layer below)
-const PATHS_CONFIG = { ...CONFIG, doubleClick: "reset" };
+const PATHS_CONFIG = { ...CONFIG, doubleClick: "reset", responsive: false }; // sized by the renderer, like its layer
 const SYNC_MS = 250; // the Plotly figure and the side charts catch up this long after the last change
 
 export class Renderer {
@@ -146,8 +146,7 @@ export class Renderer {
     const key = `${s.content}|${s.shape}`;
     if (key === this.previewKey) return;
     this.previewKey = key;
-    const box = this.el.contour.getBoundingClientRect();
-    const axes = s.plot !== "3d" && !s.stepping ? contourAxes(s, { w: box.width, h: box.height }) : null;
+    const axes = s.plot !== "3d" && !s.stepping ? contourAxes(s) : null;
     if (axes) this.live.draw(liveScene(s, { keepEig: false, surface: true }), axes);
     // the legend, title and theory panel in a task of their own: short tasks keep the page answering input
     this.later.push(() => { this.chrome(s); if (s.run?.done) this.theory(s); });
