@@ -71,3 +71,32 @@ def test_skip_to_plot_is_the_first_tab_stop(tab):
     assert page.evaluate("() => document.activeElement.id") in ("plots", "contour")
     assert page.evaluate("() => location.hash") == hash_before  # the hash holds the scene: untouched
     tab.assert_clean()
+
+
+# every animation frame for `ms`: the plot areas of the paths' figure and of the surface layer under it
+FRAMES = """async (ms) => {
+  const area = (sel) => { const fl = document.querySelector(sel)._fullLayout;
+    return [fl.xaxis._offset, fl.xaxis._length, fl.yaxis._offset, fl.yaxis._length]
+      .map((v) => Math.round(v * 10) / 10); };
+  const out = []; const t0 = performance.now();
+  await new Promise((done) => { const f = () => { out.push([area('#contour'), area('#contour-surface')]);
+    if (performance.now() - t0 < ms) requestAnimationFrame(f); else done(); }; f(); });
+  return out;
+}"""
+
+
+def test_a_window_resize_moves_the_paths_and_the_surface_under_them_in_the_same_frame(tab):
+    """Both figures are laid out from one measurement of the div and redrawn in one task: no frame shows
+    the paths off their surface (Plotly's own resize handler once moved the upper figure alone, ~110 ms
+    out of step)."""
+    page = tab.page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    tab.open("")
+    for width, height in [(1200, 800), (1440, 900), (1024, 768)]:
+        page.evaluate("(ms) => { window.__frames = null; window.__framesP = (" + FRAMES + ")(ms); }", 900)
+        page.set_viewport_size({"width": width, "height": height})
+        frames = page.evaluate("() => window.__framesP")
+        apart = [f for f in frames if f[0] != f[1]]
+        assert apart == [], f"{width}×{height}: {len(apart)} of {len(frames)} frames apart: {apart[:2]}"
+        assert frames[0] != frames[-1]  # the resize did re-lay them out
+    tab.assert_clean()

@@ -17,14 +17,20 @@ export class SurfaceLayer {
     this.pending = false;
   }
 
-  /** Draw the layer for scene state `s` in the next task if it shows something else; true if a draw is due. */
+  /**
+   * Draw the layer for scene state `s` if it shows something else; true if a draw is due. A new size is drawn
+   * at once, in the task that redraws the figure over it (a resize must not show them a frame apart); anything
+   * else in the next task (two shorter tasks: the page keeps answering input).
+   */
   soon(s) {
     const key = JSON.stringify([s.showscale, s.size, s.revision]);
     if (s.zT === this.z && key === this.key) return this.pending;
+    const resized = this.s && JSON.stringify(s.size) !== JSON.stringify(this.s.size);
     Object.assign(this, { z: s.zT, key, s, pending: true });
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.draw(), 0);
-    return true;
+    if (resized) this.draw();
+    else this.timer = setTimeout(() => this.draw(), 0);
+    return this.pending;
   }
 
   /** The pending draw, now. */
