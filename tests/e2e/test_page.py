@@ -165,6 +165,41 @@ def test_clicking_the_plot_moves_the_start(tab):
     tab.assert_clean()
 
 
+CURSOR = """() => { const svg = document.querySelector('[data-testid=cursor-axes]');
+  if (!svg || svg.style.display === 'none') return null;
+  const b = svg.getBoundingClientRect(); const at = (l, k) => Number(l.getAttribute(k));
+  return [...svg.querySelectorAll('line')].map((l) => ({
+    shown: l.style.display !== 'none', lambda: Number(l.dataset.lambda), dash: l.getAttribute('stroke-dasharray'),
+    x1: b.left + at(l, 'x1'), y1: b.top + at(l, 'y1'), x2: b.left + at(l, 'x2'), y2: b.top + at(l, 'y2') })); }"""
+COUNT_PLOTS = """() => { let n = 0; window.__afterplots = () => n;
+  document.getElementById('contour').on('plotly_afterplot', () => { n += 1; }); }"""
+
+
+def test_hovering_draws_the_hessian_axes_through_the_cursor_without_redrawing_the_figure(tab):
+    """The readout's /api/point answer draws the two eigen-axes centred on the pointer, along the quadratic's
+    eigenvectors (θ = 30°: λmin = 1 along 30°, λmax = 50 along 120°); the paths' figure is not redrawn."""
+    tab.open("")
+    page = tab.page
+    x, y = page.evaluate(TO_PIXEL, [1.0, -2.0])
+    page.evaluate(COUNT_PLOTS)
+    page.mouse.move(x, y)
+    page.wait_for_function("() => document.querySelector('[data-testid=readout]').textContent.includes('cursor')"
+                           " && document.querySelector('[data-testid=cursor-axes]')?.style.display === 'block'",
+                           timeout=10000)
+    lines = page.evaluate(CURSOR)
+    assert [ln["lambda"] for ln in lines] == pytest.approx([1.0, 50.0])
+    for ln, degrees in zip(lines, (30, 120), strict=True):
+        assert ln["shown"] and ln["dash"] == ""  # solid: both curvatures positive
+        assert ((ln["x1"] + ln["x2"]) / 2, (ln["y1"] + ln["y2"]) / 2) == pytest.approx((x, y), abs=1.5)
+        # screen y points down: the data direction (cos, sin) is (dx, -dy) on screen
+        angle = math.degrees(math.atan2(-(ln["y2"] - ln["y1"]), ln["x2"] - ln["x1"])) % 180
+        assert angle == pytest.approx(degrees, abs=1.0)
+    assert page.evaluate("() => window.__afterplots()") == 0  # the figure was not redrawn for it
+    page.mouse.move(5, 5)  # off the plot: the start's readout again, no cursor axes
+    page.wait_for_function("() => document.querySelector('[data-testid=cursor-axes]').style.display === 'none'")
+    tab.assert_clean()
+
+
 def test_the_url_round_trips_the_scene(tab):
     tab.open()
     page = tab.page

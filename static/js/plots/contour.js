@@ -1,7 +1,7 @@
 // plots/contour.js — the contour figure: surface, paths, stationary points, start, Hessian axes.
 //
-// Trace uids are stable ("surface", "path-0", "start", "now", "cursor-1", ...) so the time scrubber and
-// the cursor readout can restyle one trace without rebuilding the figure.
+// Trace uids are stable ("surface", "path-0", "start", "now", ...) so the time scrubber can restyle one
+// trace without rebuilding the figure (the cursor's eigen-axes are an SVG over it: views/paths-marks.js).
 
 import { drawnPath, exitPoint } from "../run.js";
 import { FONT, FONT_FAMILY, INK, MUTED, SURFACE_SCALE, hexToRgba } from "./common.js";
@@ -282,10 +282,6 @@ export function contourFigure(s) {
   // at the end of time the markers would hide the minimum's star: they show while scrubbing or playing
   data.push({ type: "scatter", mode: "markers", uid: "now", name: "now", x: now.x, y: now.y, hoverinfo: "skip",
     visible: !(s.t >= s.tmax), marker: { size: 11, color: now.color, line: { color: "#fff", width: 2 } } });
-  for (const i of [1, 2]) {
-    data.push({ type: "scatter", mode: "lines", uid: `cursor-${i}`, name: `cursor axis ${i}`, x: [], y: [], hoverinfo: "skip",
-      line: { color: i === 2 ? hexToRgba(INK, 0.8) : hexToRgba(INK, 0.55), width: i === 2 ? 2 : 1.5 } });
-  }
   const layout = {
     ...frameLayout(s, null, false).layout, plot_bgcolor: "rgba(0,0,0,0)",
     // the layer's size (surfaceLayer): a resize redraws both from one measurement (paths-render.js), never

@@ -1,7 +1,7 @@
 // views/paths-marks.js — what the Paths view moves in place on figures already drawn, without rebuilding any:
 // the scrubber's "now" markers and time hairlines, and the Hessian's eigen-axes under the cursor.
 
-import { plotly, timeShape, traceIndex } from "../plots/common.js";
+import { INK, hexToRgba, plotly, timeShape, traceIndex } from "../plots/common.js";
 import { arrowLengths, indexAt, nowTrace } from "../plots/contour.js";
 import { seriesFor, valueAt } from "../plots/series.js";
 
@@ -32,25 +32,53 @@ export function moveTime(r, t) {
   }
 }
 
-/** Eigen-axes through the cursor at `at` (∝ |λ|; dotted where λ < 0) on renderer `r`'s figure; g = null clears them. */
+const SVG = "http://www.w3.org/2000/svg";
+// axis 2 (the larger |λ|) the stronger, as the start's arrows; the figures' colour table themes both
+const CURSOR_LINES = [{ color: hexToRgba(INK, 0.55), width: 1.5 }, { color: hexToRgba(INK, 0.8), width: 2 }];
+const themed = (c) => window.__losslabDisplay?.mapColor?.(c) ?? c;
+
+/**
+ * Eigen-axes through the cursor at `at` (∝ |λ|; dotted where λ < 0) over renderer `r`'s figure; g = null clears
+ * them. Two SVG lines over the plot area (`[data-testid=cursor-axes]`), not traces of the figure: a restyle
+ * redrew the whole paths' figure (~13 ms at every hover answer, and skipped while the live canvas was up).
+ */
 export function drawCursor(r, g, at) {
   const gd = r.el.contour; const sh = r.shown;
-  if (!gd.data || !sh || r.live.active) return; // a restyle would redraw the stale figure under the canvas
-  const idx = [traceIndex(gd, "cursor-1"), traceIndex(gd, "cursor-2")];
-  if (idx.some((i) => i < 0)) return;
-  // clearing axes that are not drawn is free; a restyle would redraw the whole paths' figure
-  if (!g && idx.every((i) => !gd.data[i].x?.length)) return;
-  const d = sh.info.domain;
-  const full = 0.09 * Math.min(d.x[1] - d.x[0], d.y[1] - d.y[0]);
-  const ok = g && g.eigenvectors?.every((e) => e && e[0] !== null);
-  const lens = ok ? arrowLengths(g.eigenvalues, full) : [0, 0];
-  const xs = []; const ys = []; const dash = [];
-  [0, 1].forEach((i) => {
-    if (!ok || !lens[i]) { xs.push([]); ys.push([]); dash.push("solid"); return; }
-    const e = g.eigenvectors[i];
-    xs.push([at[0] - e[0] * lens[i], at[0] + e[0] * lens[i]]);
-    ys.push([at[1] - e[1] * lens[i], at[1] + e[1] * lens[i]]);
-    dash.push(g.eigenvalues[i] < 0 ? "dot" : "solid");
+  const fl = gd._fullLayout;
+  const layer = r.cursorAxes || (r.cursorAxes = cursorLayer(gd));
+  const ok = g && sh && !gd.hidden && fl?.xaxis?._length && g.eigenvectors?.every((e) => e && e[0] !== null);
+  if (!ok) { layer.style.display = "none"; return; }
+  const xa = fl.xaxis; const ya = fl.yaxis; const d = sh.info.domain;
+  const lens = arrowLengths(g.eigenvalues, 0.09 * Math.min(d.x[1] - d.x[0], d.y[1] - d.y[0]));
+  Object.assign(layer.style, { display: "block", left: `${gd.offsetLeft + xa._offset}px`, top: `${gd.offsetTop + ya._offset}px`,
+    width: `${xa._length}px`, height: `${ya._length}px` });
+  [...layer.children].forEach((line, i) => {
+    const e = g.eigenvectors[i]; const len = lens[i];
+    line.style.display = len ? "" : "none";
+    if (!len) return;
+    const { color, width } = CURSOR_LINES[i];
+    const dash = Math.max(width, 3); // Plotly's "dot"
+    line.setAttribute("x1", xa.l2p(at[0] - e[0] * len)); line.setAttribute("y1", ya.l2p(at[1] - e[1] * len));
+    line.setAttribute("x2", xa.l2p(at[0] + e[0] * len)); line.setAttribute("y2", ya.l2p(at[1] + e[1] * len));
+    line.setAttribute("stroke", themed(color)); line.setAttribute("stroke-width", width);
+    line.setAttribute("stroke-dasharray", g.eigenvalues[i] < 0 ? `${dash} ${dash}` : "");
+    line.dataset.lambda = String(g.eigenvalues[i]);
   });
-  plotly().restyle(gd, { x: xs, y: ys, "line.dash": dash }, idx);
+}
+
+/** The cursor axes' SVG, over the figure and its live canvas (same parent, after them), clipped to the plot area. */
+function cursorLayer(gd) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", "cursor-axes");
+  svg.setAttribute("aria-hidden", "true");
+  svg.dataset.testid = "cursor-axes";
+  Object.assign(svg.style, { position: "absolute", pointerEvents: "none", overflow: "hidden", display: "none" });
+  for (const axis of [1, 2]) {
+    const line = document.createElementNS(SVG, "line");
+    line.dataset.axis = String(axis);
+    line.setAttribute("stroke-linecap", "round");
+    svg.append(line);
+  }
+  gd.parentElement.append(svg);
+  return svg;
 }

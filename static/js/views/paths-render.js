@@ -221,6 +221,7 @@ export class Renderer {
 
   /** The full Plotly figure (contour, and 3D when shown); `settled`: drawn by the sync (the input paused). */
   drawMain(s, settled = false) {
+    if (s.shape !== this.drawnShape) this.cursor(null); // a new frame (size, mode, ...): the hover draws it again
     this.setMode(s.plot);
     if (s.plot !== "3d" || !this.drawnContour) {
       const fig = contourFigure(s);
@@ -359,7 +360,11 @@ export class Renderer {
     this.attached = true;
     gd.on("plotly_afterplot", () => markIterates(gd)); // a zoom, a theme switch, a restyle: the dots again
     // a zoom or pan moves the axes under the live canvas: draw it again
-    gd.on("plotly_relayout", () => { this.layer.follow(); if (this.live.active) { this.liveContent = null; this.schedule(); } });
+    gd.on("plotly_relayout", () => {
+      this.layer.follow();
+      this.cursor(null); // drawn for the old axes: the next hover answer draws it again
+      if (this.live.active) { this.liveContent = null; this.schedule(); }
+    });
     gd.on("plotly_relayouting", () => this.layer.follow());
     // step-through mode: a click focuses the plot for the arrow keys (StartPointer.click ignores it)
     gd.on("plotly_click", (ev) => this.pointer.click(ev));
