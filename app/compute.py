@@ -23,6 +23,7 @@ import functools
 import importlib
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -127,11 +128,14 @@ def surface_refs(body) -> list[tuple[str, Any]]:
             if isinstance(ref := getattr(body, name, None), SurfaceRefBase)]
 
 
+_FORMULA_COMPILER = "engine.surfaces.formula_compile"
+
+
 def _formula_compiler():
     """engine.surfaces.formula_compile, imported for a formula only and in a worker: it imports sympy
     (~0.8 s), which the first request of every route paid on the event loop while this import stood
     at the top of compile_surfaces."""
-    return importlib.import_module("engine.surfaces.formula_compile")
+    return importlib.import_module(_FORMULA_COMPILER)
 
 
 async def compile_surfaces(body, limits: Budget) -> None:
@@ -140,7 +144,9 @@ async def compile_surfaces(body, limits: Budget) -> None:
     for field, ref in surface_refs(body):
         if ref.compiled:
             continue
-        is_cached = (await compute(_formula_compiler)).is_cached
+        # sympy's import happens once, in a worker; afterwards the module is at hand (no trip through the workers)
+        compiler = sys.modules.get(_FORMULA_COMPILER) or await compute(_formula_compiler)
+        is_cached = compiler.is_cached
         ticket = admit(0.0 if is_cached(ref.expr) else limits.cost_compile_seconds, limits)
         try:
             await compute(_compile, ref, field)

@@ -22,6 +22,9 @@ export const CONFIG = {
     "hoverCompareCartesian", "toImage"],
 };
 
+/** A colour in the page's theme (display.js's light ↔ dark table), for what is drawn outside Plotly's figures. */
+export const themeColor = (c) => window.__losslabDisplay?.mapColor?.(c) ?? c;
+
 export function hexToRgba(hex, alpha) {
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;

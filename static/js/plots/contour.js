@@ -119,7 +119,6 @@ const MARGIN = { l: 36, r: 4, t: 6, b: 26 };
  * laid out at s.size (the div's measured pixels), so this frame is theirs to the pixel.
  */
 export function contourAxes(s) {
-  const px = s.size;
   const domain = s.info.domain;
   // the figure's x domain is computed from MARGIN; display.js then widens its margins in presentation mode
   const frame = plotFrame(s.size, domain, MARGIN, s.showscale !== false);
@@ -127,7 +126,7 @@ export function contourAxes(s) {
   window.__losslabDisplay?.themeFigure(null, layout);
   const m = layout.margin;
   if (!frame) return null;
-  const pw = px.w - m.l - m.r; const ph = px.h - m.t - m.b;
+  const pw = s.size.w - m.l - m.r; const ph = s.size.h - m.t - m.b;
   const dx = domain.x[1] - domain.x[0]; const dy = domain.y[1] - domain.y[0];
   let x0 = m.l + frame.x[0] * pw; let w = (frame.x[1] - frame.x[0]) * pw;
   let y0 = m.t; let h = ph;

@@ -7,10 +7,9 @@
 // canvas is up, the stale Plotly groups it replaces are hidden (display: none, restored after the sync).
 // Pixels match the Plotly figure: same colours, widths and marker sizes, Plotly's own symbol paths.
 
-import { INK, SURFACE_SCALE } from "./common.js";
+import { INK, SURFACE_SCALE, themeColor as tc } from "./common.js";
 
-// the figures' light ↔ dark colour table (display.js themes every Plotly figure through it): the canvas too
-const tc = (c) => (c && window.__losslabDisplay?.mapColor ? window.__losslabDisplay.mapColor(c) : c);
+// tc: the figures' light ↔ dark colour table (display.js themes every Plotly figure through it): the canvas too
 const theme = () => document.documentElement.dataset.theme || "light";
 
 const STALE_TRACES = ["path-", "start", "diverged", "now", "axes-"];

@@ -2,6 +2,7 @@
 // the live narration and, for adaptive methods, the per-coordinate step sizes as two small bar pairs.
 
 import { fmt, h } from "../dom.js";
+import { themeColor } from "../plots/common.js";
 import { ARROW_COLORS } from "./arrows.js";
 import { ADAPTIVE, SGD_FAMILY, stepSizeSymbol } from "./narrate.js";
 
@@ -50,8 +51,7 @@ export function fillSelect(select, names, colors, index) {
 }
 
 // the key is HTML, not a Plotly figure: map the arrow colours to the theme here (display.js's table)
-const themed = (color) => window.__losslabDisplay?.mapColor(color) ?? color;
-const keyItem = (cls, color, html) => h("li", { style: `--c:${themed(color)}` },
+const keyItem = (cls, color, html) => h("li", { style: `--c:${themeColor(color)}` },
   h("span", { class: `key-mark ${cls}`, "aria-hidden": "true" }), h("span", { html }));
 
 /** The legend of the overlay for this method. */

@@ -1,7 +1,7 @@
 // views/paths-marks.js — what the Paths view moves in place on figures already drawn, without rebuilding any:
 // the scrubber's "now" markers and time hairlines, and the Hessian's eigen-axes under the cursor.
 
-import { INK, hexToRgba, plotly, timeShape, traceIndex } from "../plots/common.js";
+import { INK, hexToRgba, plotly, themeColor, timeShape, traceIndex } from "../plots/common.js";
 import { arrowLengths, indexAt, nowTrace } from "../plots/contour.js";
 import { seriesFor, valueAt } from "../plots/series.js";
 
@@ -35,7 +35,6 @@ export function moveTime(r, t) {
 const SVG = "http://www.w3.org/2000/svg";
 // axis 2 (the larger |λ|) the stronger, as the start's arrows; the figures' colour table themes both
 const CURSOR_LINES = [{ color: hexToRgba(INK, 0.55), width: 1.5 }, { color: hexToRgba(INK, 0.8), width: 2 }];
-const themed = (c) => window.__losslabDisplay?.mapColor?.(c) ?? c;
 
 /**
  * Eigen-axes through the cursor at `at` (∝ |λ|; dotted where λ < 0) over renderer `r`'s figure; g = null clears
@@ -60,7 +59,7 @@ export function drawCursor(r, g, at) {
     const dash = Math.max(width, 3); // Plotly's "dot"
     line.setAttribute("x1", xa.l2p(at[0] - e[0] * len)); line.setAttribute("y1", ya.l2p(at[1] - e[1] * len));
     line.setAttribute("x2", xa.l2p(at[0] + e[0] * len)); line.setAttribute("y2", ya.l2p(at[1] + e[1] * len));
-    line.setAttribute("stroke", themed(color)); line.setAttribute("stroke-width", width);
+    line.setAttribute("stroke", themeColor(color)); line.setAttribute("stroke-width", width);
     line.setAttribute("stroke-dasharray", g.eigenvalues[i] < 0 ? `${dash} ${dash}` : "");
     line.dataset.lambda = String(g.eigenvalues[i]);
   });
